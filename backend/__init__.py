@@ -1,0 +1,1 @@
+"""Control plane: the FastAPI app, auth, services, domain models and migrations."""

@@ -1,0 +1,81 @@
+"""Request dependencies: the database session, the caller, and the caller's tenant scope."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from backend.auth import Authenticator, Principal
+from backend.db import TenantScope, set_scope
+from backend.errors import forbidden
+from backend.models import Role
+from backend.settings import Settings
+
+bearer = HTTPBearer(auto_error=False, description="An API key (`ark_...`) or an OIDC access token.")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    x_tenant_id: Annotated[
+        str | None,
+        Header(description="Platform admins: the tenant (id or name) to act in."),
+    ] = None,
+) -> Principal:
+    authenticator: Authenticator = request.app.state.authenticator
+    token = credentials.credentials if credentials else None
+    return authenticator.authenticate(token, x_tenant_id)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_tenant_session(session: SessionDep, principal: PrincipalDep) -> Session:
+    """The request's session, scoped to the caller's tenant: routes see nothing else."""
+    set_scope(session, TenantScope(principal.tenant_id))
+    return session
+
+
+TenantSessionDep = Annotated[Session, Depends(get_tenant_session)]
+
+
+def require_role(needed: Role) -> object:
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.may(needed):
+            raise forbidden(f"this needs the {needed.value} role; you have {principal.role.value}")
+        return principal
+
+    return Depends(check)
+
+
+def require_platform_admin(principal: PrincipalDep) -> Principal:
+    if not principal.platform_admin:
+        raise forbidden("this needs a platform admin")
+    return principal
+
+
+CanRead = Annotated[Principal, require_role(Role.viewer)]
+CanWrite = Annotated[Principal, require_role(Role.developer)]
+CanAdminister = Annotated[Principal, require_role(Role.admin)]
+PlatformAdmin = Annotated[Principal, Depends(require_platform_admin)]

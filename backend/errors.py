@@ -1,0 +1,128 @@
+"""One error shape everywhere: `{"error": {"code", "message", "details"}}`."""
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.models.agent_config import TOOL_TYPES
+from backend.models.run import InvalidTransitionError
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def not_found(kind: str, identifier: object) -> ApiError:
+    return ApiError(404, "not_found", f"{kind} {identifier!r} not found")
+
+
+def conflict(code: str, message: str) -> ApiError:
+    return ApiError(409, code, message)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+# Documented on every operation so generated clients know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": HTTPStatus(status).phrase}
+    for status in (401, 403, 404, 409, 422)
+}
+
+
+def _field_path(location: tuple[Any, ...]) -> tuple[str, str]:
+    """("body", "tools", 0, "builtin", "name") -> ("body", "tools.0.name")."""
+    where = str(location[0]) if location else "body"
+    parts = [
+        str(part)
+        for index, part in enumerate(location[1:])
+        # Pydantic puts the tag of a discriminated union in the path; people don't write it.
+        if not (part in TOOL_TYPES and index > 0 and isinstance(location[index], int))
+    ]
+    return where, ".".join(parts) or where
+
+
+def _error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = []
+    for error in exc.errors():
+        where, field = _field_path(tuple(error.get("loc", ())))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        details.append(
+            {"field": field, "location": where, "message": message, "type": error.get("type")}
+        )
+    first = details[0] if details else {"field": "body", "message": "invalid request"}
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return JSONResponse(
+        status_code=422,
+        content=_error_body("validation_error", f"{first['field']}: {first['message']}{more}", details),
+    )
+
+
+def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(
+        status_code=exc.status,
+        content=_error_body(exc.code, exc.message, exc.details),
+        headers=exc.headers,
+    )
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    message = exc.detail if isinstance(exc.detail, str) else phrase
+    return JSONResponse(
+        status_code=exc.status_code,
+        content=_error_body(code, message),
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def _transition_error(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=409, content=_error_body("invalid_transition", str(exc)))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(InvalidTransitionError, _transition_error)

@@ -1,0 +1,44 @@
+"""The control plane's ASGI app. This module only assembles; `uvicorn backend.main:app` serves it."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from backend.auth import Authenticator
+from backend.db import make_engine
+from backend.errors import ERROR_RESPONSES, install_error_handlers
+from backend.routes import agents, health, tenants, versions
+from backend.settings import Settings
+
+API_VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not settings.database_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Agent Runtime",
+        version=API_VERSION,
+        description="Control plane of Agent Runtime: tenants, agents, versions and runs.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.authenticator = Authenticator(settings, engine)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for resource in (tenants, agents, versions):
+        app.include_router(resource.router, responses=ERROR_RESPONSES)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,175 @@
+"""The configuration an agent version pins: model, prompt, tools, limits.
+
+Shared by the API (which validates it on publish) and the worker (which executes it).
+"""
+
+import hashlib
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ModelProvider = Literal["scripted", "openai", "openai_compatible", "anthropic"]
+TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+
+BUILTIN_TOOLS: dict[str, dict[str, Any]] = {
+    "calculator": {
+        "description": "Evaluate an arithmetic expression (+ - * / // % ** and parentheses).",
+        "parameters": {
+            "type": "object",
+            "properties": {"expression": {"type": "string", "maxLength": 1000}},
+            "required": ["expression"],
+            "additionalProperties": False,
+        },
+    },
+    "current_time": {
+        "description": "The current date and time, in UTC or a named IANA time zone.",
+        "parameters": {
+            "type": "object",
+            "properties": {"timezone": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    },
+    "http_request": {
+        "description": "GET or POST a URL on a host the agent's configuration allows.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "url": {"type": "string"},
+                "method": {"enum": ["GET", "POST"]},
+                "body": {},
+            },
+            "required": ["url"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    provider: ModelProvider
+    name: str = Field(
+        default="", max_length=200, validate_default=True, description="Model name at the provider."
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Provider parameters, e.g. temperature, script."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_required_for_real_providers(cls, name: str, info: Any) -> str:
+        if not name and info.data.get("provider", "scripted") != "scripted":
+            raise ValueError("a model name is required for this provider")
+        return name
+
+    @field_validator("parameters")
+    @classmethod
+    def _script_is_a_list(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        script = parameters.get("script")
+        if script is not None and not isinstance(script, list):
+            raise ValueError("parameters.script must be a list of turns")
+        return parameters
+
+
+def _check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(part) for part in exc.path) or "(root)"
+        raise ValueError(f"not a valid JSON schema at {where}: {exc.message}") from None
+    if schema.get("type", "object") != "object":
+        raise ValueError("tool parameters must be a JSON schema of type object")
+    return schema
+
+
+class BuiltinTool(_Strict):
+    type: Literal["builtin"]
+    name: str = Field(description=f"One of: {', '.join(BUILTIN_TOOLS)}.")
+    requires_approval: bool = False
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Hosts http_request may reach."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _known_builtin(cls, name: str) -> str:
+        if name not in BUILTIN_TOOLS:
+            raise ValueError(f"unknown builtin tool {name!r}; known: {', '.join(BUILTIN_TOOLS)}")
+        return name
+
+
+class SecretRef(_Strict):
+    secret: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Worker env var to read.")
+
+
+class HttpTool(_Strict):
+    type: Literal["http"]
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    description: str = Field(default="", max_length=2000)
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    url: str = Field(max_length=2000)
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    headers: dict[str, str | SecretRef] = Field(default_factory=dict)
+    timeout_seconds: float = Field(default=30, gt=0, le=600)
+    requires_approval: bool = False
+
+    @field_validator("parameters")
+    @classmethod
+    def _valid_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        return _check_json_schema(schema)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError("url must be an absolute http(s) URL")
+        return url
+
+
+Tool = Annotated[BuiltinTool | HttpTool, Field(discriminator="type")]
+TOOL_TYPES = frozenset({"builtin", "http"})
+
+
+class Limits(_Strict):
+    max_steps: int = Field(default=20, ge=1, le=10_000)
+    max_tokens: int = Field(default=100_000, ge=1)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    timeout_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+    approval_timeout_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
+
+
+class AgentConfig(_Strict):
+    """What a version pins. Hashing and equality ignore `notes`."""
+
+    model: ModelSpec
+    system_prompt: str = Field(default="", max_length=100_000)
+    tools: list[Tool] = Field(default_factory=list, max_length=128)
+    limits: Limits = Field(default_factory=Limits)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tools")
+    @classmethod
+    def _unique_tool_names(cls, tools: list[BuiltinTool | HttpTool]) -> list[BuiltinTool | HttpTool]:
+        seen: set[str] = set()
+        for tool in tools:
+            if tool.name in seen:
+                raise ValueError(f"the tool name {tool.name!r} is used twice")
+            seen.add(tool.name)
+        return tools
+
+    def config_dict(self) -> dict[str, Any]:
+        """The configuration alone, as JSON-ready data (subclasses may carry more)."""
+        return self.model_dump(mode="json", include=set(AgentConfig.model_fields))
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(
+            self.config_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,48 @@
+"""Agents: create, list, read, rename, archive, delete (only without runs)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from backend.deps import CanRead, CanWrite, TenantSessionDep
+from backend.models import AgentCreate, AgentPublic, AgentUpdate
+from backend.pagination import Page, PageParams, page_params
+from backend.services import agents as service
+
+router = APIRouter(prefix="/v1/agents", tags=["agents"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_agent(body: AgentCreate, session: TenantSessionDep, principal: CanWrite) -> AgentPublic:
+    return AgentPublic.model_validate(service.create_agent(session, body, principal.subject))
+
+
+@router.get("")
+def list_agents(
+    session: TenantSessionDep,
+    _principal: CanRead,
+    params: Annotated[PageParams, Depends(page_params)],
+    archived: Annotated[bool, Query(description="List archived agents instead of active ones.")] = False,
+    q: Annotated[str | None, Query(max_length=200, description="Name contains (any case).")] = None,
+) -> Page[AgentPublic]:
+    return service.list_agents(session, params, archived=archived, search=q)
+
+
+@router.get("/{agent_id}")
+def get_agent(agent_id: str, session: TenantSessionDep, _principal: CanRead) -> AgentPublic:
+    return AgentPublic.model_validate(service.get_agent(session, agent_id))
+
+
+@router.patch("/{agent_id}")
+def update_agent(
+    agent_id: str, body: AgentUpdate, session: TenantSessionDep, _principal: CanWrite
+) -> AgentPublic:
+    """Rename, describe, archive or unarchive."""
+    return AgentPublic.model_validate(service.update_agent(session, agent_id, body))
+
+
+@router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_agent(agent_id: str, session: TenantSessionDep, _principal: CanWrite) -> Response:
+    """Delete an agent that has never run (409 otherwise: archive it instead)."""
+    service.delete_agent(session, agent_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

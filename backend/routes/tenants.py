@@ -1,0 +1,69 @@
+"""Tenants (platform admins) and their API keys (platform admins, or the tenant's own admins)."""
+
+from fastapi import APIRouter, Depends, status
+from sqlmodel import col, select
+
+from backend.deps import CanAdminister, CanRead, PlatformAdmin, SessionDep
+from backend.models import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    Tenant,
+    TenantCreate,
+    TenantPublic,
+)
+from backend.pagination import Page, PageParams, page_params, paginate
+from backend.services import tenants as service
+
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+Paging = Depends(page_params)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_tenant(body: TenantCreate, session: SessionDep, _admin: PlatformAdmin) -> TenantPublic:
+    """Create a tenant (platform admins only)."""
+    return TenantPublic.model_validate(service.create_tenant(session, body))
+
+
+@router.get("")
+def list_tenants(
+    session: SessionDep, principal: CanRead, params: PageParams = Paging
+) -> Page[TenantPublic]:
+    """Every tenant for platform admins; a tenant user sees only their own."""
+    statement = select(Tenant)
+    if not principal.platform_admin:
+        statement = statement.where(Tenant.id == principal.tenant_id)
+    return paginate(
+        session, statement, col(Tenant.id), params, TenantPublic.model_validate, lambda t: t.id
+    )
+
+
+@router.get("/{tenant_id}")
+def get_tenant(tenant_id: str, session: SessionDep, principal: CanRead) -> TenantPublic:
+    return TenantPublic.model_validate(service.visible_tenant(session, principal, tenant_id))
+
+
+@router.post("/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED)
+def create_api_key(
+    tenant_id: str, body: ApiKeyCreate, session: SessionDep, principal: CanAdminister
+) -> ApiKeyCreated:
+    """Create a key; the secret is in this response only, as `key`."""
+    tenant = service.scope_to(session, principal, tenant_id)
+    return service.create_api_key(session, tenant, body, created_by=principal.subject)
+
+
+@router.get("/{tenant_id}/api-keys")
+def list_api_keys(
+    tenant_id: str, session: SessionDep, principal: CanAdminister, params: PageParams = Paging
+) -> Page[ApiKeyPublic]:
+    service.scope_to(session, principal, tenant_id)
+    return service.list_api_keys(session, params)
+
+
+@router.delete("/{tenant_id}/api-keys/{key_id}")
+def revoke_api_key(
+    tenant_id: str, key_id: str, session: SessionDep, principal: CanAdminister
+) -> ApiKeyPublic:
+    """Revoke a key: it stops working at once. Revoking twice is harmless."""
+    service.scope_to(session, principal, tenant_id)
+    return service.key_public(service.revoke_api_key(session, key_id))

@@ -1,0 +1,51 @@
+"""Agent versions: published, read and listed; never changed."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, status
+
+from backend.deps import CanRead, CanWrite, PrincipalDep, TenantSessionDep
+from backend.errors import ApiError
+from backend.models import VersionCreate, VersionPublic
+from backend.pagination import Page, PageParams, page_params
+from backend.services import agents as service
+
+router = APIRouter(prefix="/v1/agents/{agent_id}/versions", tags=["versions"])
+VersionNumber = Annotated[int, Path(ge=1, description="The version's number within its agent.")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def publish_version(
+    agent_id: str, body: VersionCreate, session: TenantSessionDep, principal: CanWrite
+) -> VersionPublic:
+    """Publish the next version. The body is the configuration itself."""
+    version = service.publish_version(session, agent_id, body, principal.subject)
+    return VersionPublic.of(version)
+
+
+@router.get("")
+def list_versions(
+    agent_id: str,
+    session: TenantSessionDep,
+    _principal: CanRead,
+    params: Annotated[PageParams, Depends(page_params)],
+) -> Page[VersionPublic]:
+    """Versions in publishing order."""
+    return service.list_versions(session, agent_id, params)
+
+
+@router.get("/{number}")
+def get_version(
+    agent_id: str, number: VersionNumber, session: TenantSessionDep, _principal: CanRead
+) -> VersionPublic:
+    return VersionPublic.of(service.get_version(session, agent_id, number))
+
+
+@router.api_route("/{number}", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
+def refuse_change(agent_id: str, number: int, _principal: PrincipalDep) -> None:
+    raise ApiError(
+        405,
+        "version_immutable",
+        "agent versions are immutable; publish a new version instead",
+        headers={"Allow": "GET"},
+    )

@@ -1,0 +1,60 @@
+"""Settings of the control plane, read from environment variables only."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".agent-runtime")
+
+
+class Settings(BaseSettings):
+    """Everything the API process needs; unset values mean the embedded default."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, validation_alias="AGENT_RUNTIME_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
+    s3_endpoint: str | None = Field(default=None, validation_alias="S3_ENDPOINT")
+
+    oidc_issuer: str | None = Field(default=None, validation_alias="OIDC_ISSUER")
+    oidc_audience: str | None = Field(default=None, validation_alias="OIDC_AUDIENCE")
+    # Claim paths may be dotted, e.g. Keycloak's "realm_access.roles".
+    oidc_tenant_claim: str = Field(default="tenant", validation_alias="OIDC_TENANT_CLAIM")
+    oidc_roles_claim: str = Field(default="roles", validation_alias="OIDC_ROLES_CLAIM")
+    oidc_platform_admin_role: str = Field(
+        default="platform_admin", validation_alias="OIDC_PLATFORM_ADMIN_ROLE"
+    )
+    oidc_algorithms: list[str] = Field(
+        default=["RS256", "ES256", "PS256"], validation_alias="OIDC_ALGORITHMS"
+    )
+    oidc_leeway_seconds: int = Field(default=30, validation_alias="OIDC_LEEWAY_SECONDS")
+    oidc_jwks_refresh_seconds: int = Field(
+        default=60, validation_alias="OIDC_JWKS_REFRESH_SECONDS"
+    )
+
+    langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
+    langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
+    langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or an SQLite file under the data dir."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'agent-runtime.db').resolve()}"
+
+    @property
+    def admin_key_file(self) -> Path:
+        return self.data_dir / "admin.key"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` spellings; we drive psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,124 @@
+"""`agent-runtime`: serve, migrate, and run the whole product on one machine."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from backend.settings import DEFAULT_DATA_DIR
+from cli.supervisor import Child, Supervisor
+
+app = typer.Typer(no_args_is_help=True, help="Agent Runtime: durable AI agents.")
+console = Console()
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar="AGENT_RUNTIME_DATA_DIR",
+        help="Where the embedded default keeps everything it writes.",
+    ),
+]
+
+
+def _use_data_dir(data_dir: Path) -> Path:
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Children and Settings read it from the environment, like every other setting.
+    os.environ["AGENT_RUNTIME_DATA_DIR"] = str(data_dir)
+    return data_dir
+
+
+@app.command()
+def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Upgrade the database (DATABASE_URL, or the embedded SQLite file) to the latest schema."""
+    from backend.migrate import upgrade_from_settings
+    from backend.settings import Settings
+
+    _use_data_dir(data_dir)
+    upgrade_from_settings(Settings())
+    console.print("[green]database is at the latest schema[/]")
+
+
+@app.command("admin-key")
+def admin_key(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Print the platform admin API key, creating it (and the `default` tenant) if needed."""
+    from backend.db import make_engine
+    from backend.services.bootstrap import ensure_admin_key
+    from backend.settings import Settings
+
+    _use_data_dir(data_dir)
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        print(ensure_admin_key(engine, settings.admin_key_file))
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8002,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Serve the control plane's REST API."""
+    import uvicorn
+
+    _use_data_dir(data_dir)
+    uvicorn.run("backend.main:app", host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+def dev(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    api_port: Annotated[int, typer.Option(help="Port of the REST API.")] = 8002,
+    temporal_port: Annotated[int, typer.Option(help="Port of the embedded Temporal server.")] = 7233,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not start the workbench.")] = False,
+) -> None:
+    """Run the whole product on this machine: migrate, then serve the API on 127.0.0.1."""
+    from backend.db import make_engine
+    from backend.migrate import upgrade_from_settings
+    from backend.services.bootstrap import ensure_admin_key
+    from backend.settings import Settings
+
+    data_dir = _use_data_dir(data_dir)
+    settings = Settings()
+    with console.status("migrating the database"):
+        upgrade_from_settings(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        key = ensure_admin_key(engine, settings.admin_key_file)
+    finally:
+        engine.dispose()
+
+    supervisor = Supervisor(console)
+    supervisor.start(
+        Child(
+            "api",
+            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
+             "--port", str(api_port), "--no-access-log"],
+        )
+    )
+    api_url = f"http://127.0.0.1:{api_port}"
+    console.print(
+        Panel.fit(
+            f"API        {api_url}  (docs: {api_url}/docs)\n"
+            f"Data dir   {data_dir}\n"
+            f"Admin key  {key}\n"
+            f"           (also in {settings.admin_key_file})\n\n"
+            f"Try: curl -H 'Authorization: Bearer {key}' {api_url}/v1/agents",
+            title="Agent Runtime is up",
+            border_style="green",
+        )
+    )
+    del temporal_port, no_ui  # the durable engine and the workbench join in later releases
+    raise typer.Exit(supervisor.wait())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,98 @@
+"""Test helpers: a caller holding a key, and sample bodies."""
+
+import socket
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+
+class Api:
+    """Calls the API as the holder of one bearer token."""
+
+    def __init__(self, client: TestClient | httpx.Client, token: str, tenant_id: str | None = None):
+        self.client = client
+        self.token = token
+        self.tenant_id = tenant_id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def ok(self, response: httpx.Response, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    def new_tenant(self, name: str) -> dict[str, Any]:
+        return self.ok(self.post("/v1/tenants", json={"name": name}), 201)
+
+    def new_key(self, tenant_id: str, role: str = "admin", name: str = "test key") -> dict[str, Any]:
+        return self.ok(
+            self.post(f"/v1/tenants/{tenant_id}/api-keys", json={"name": name, "role": role}), 201
+        )
+
+    def new_tenant_admin(self, name: str) -> "Api":
+        tenant = self.new_tenant(name)
+        return Api(self.client, self.new_key(tenant["id"])["key"], tenant["id"])
+
+    def as_role(self, role: str) -> "Api":
+        assert self.tenant_id is not None
+        return Api(self.client, self.new_key(self.tenant_id, role)["key"], self.tenant_id)
+
+    def new_agent(self, name: str = "support-bot", **fields: Any) -> dict[str, Any]:
+        return self.ok(self.post("/v1/agents", json={"name": name, **fields}), 201)
+
+    def publish(self, agent_id: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = config if config is not None else scripted_config()
+        return self.ok(self.post(f"/v1/agents/{agent_id}/versions", json=body), 201)
+
+
+def scripted_config(**overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "model": {
+            "provider": "scripted",
+            "name": "demo",
+            "parameters": {
+                "script": [
+                    {"tool_calls": [{"name": "calculator", "arguments": {"expression": "6*7"}}]},
+                    {"text": "The answer is 42."},
+                ]
+            },
+        },
+        "system_prompt": "You are a careful assistant.",
+        "tools": [{"type": "builtin", "name": "calculator"}],
+        "limits": {"max_steps": 10, "max_tokens": 20000, "max_cost_usd": 1.0, "timeout_seconds": 600},
+    }
+    config.update(overrides)
+    return config
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def error_fields(response: httpx.Response) -> list[str]:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    return [detail["field"] for detail in body["error"]["details"] or []]
