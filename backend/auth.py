@@ -79,7 +79,9 @@ class OidcVerifier:
     def verify(self, token: str) -> dict[str, Any]:
         try:
             try:
-                decoded = jwt.decode(token, self._key_set(refresh=False), algorithms=self.algorithms)
+                decoded = jwt.decode(
+                    token, self._key_set(refresh=False), algorithms=self.algorithms
+                )
             except JoseError as exc:
                 if exc.error != "invalid_key_id":
                     raise

@@ -92,7 +92,9 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return JSONResponse(
         status_code=422,
-        content=_error_body("validation_error", f"{first['field']}: {first['message']}{more}", details),
+        content=_error_body(
+            "validation_error", f"{first['field']}: {first['message']}{more}", details
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""The control plane's ASGI app. This module only assembles; `uvicorn backend.main:app` serves it."""
+"""The control plane's ASGI app. This module only assembles the pieces; uvicorn serves `app`."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

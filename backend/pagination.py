@@ -7,7 +7,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -53,7 +53,7 @@ def decode_cursor(cursor: str) -> Any:
 def paginate(
     session: Session,
     statement: SelectOfScalar[RowT],
-    key: InstrumentedAttribute[Any],
+    key: Mapped[Any],
     params: PageParams,
     to_public: Callable[[RowT], ItemT],
     key_of: Callable[[RowT], Any],
@@ -62,9 +62,7 @@ def paginate(
     if params.cursor is not None:
         after = decode_cursor(params.cursor)
         statement = statement.where(key < after if descending else key > after)
-    statement = statement.order_by(key.desc() if descending else key.asc()).limit(
-        params.limit + 1
-    )
+    statement = statement.order_by(key.desc() if descending else key.asc()).limit(params.limit + 1)
     rows: Sequence[RowT] = session.exec(statement).all()
     more = len(rows) > params.limit
     rows = rows[: params.limit]

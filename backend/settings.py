@@ -32,9 +32,7 @@ class Settings(BaseSettings):
         default=["RS256", "ES256", "PS256"], validation_alias="OIDC_ALGORITHMS"
     )
     oidc_leeway_seconds: int = Field(default=30, validation_alias="OIDC_LEEWAY_SECONDS")
-    oidc_jwks_refresh_seconds: int = Field(
-        default=60, validation_alias="OIDC_JWKS_REFRESH_SECONDS"
-    )
+    oidc_jwks_refresh_seconds: int = Field(default=60, validation_alias="OIDC_JWKS_REFRESH_SECONDS")
 
     langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
     langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")

@@ -77,7 +77,9 @@ def api(
 def dev(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     api_port: Annotated[int, typer.Option(help="Port of the REST API.")] = 8002,
-    temporal_port: Annotated[int, typer.Option(help="Port of the embedded Temporal server.")] = 7233,
+    temporal_port: Annotated[
+        int, typer.Option(help="Port of the embedded Temporal server.")
+    ] = 7233,
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not start the workbench.")] = False,
 ) -> None:
     """Run the whole product on this machine: migrate, then serve the API on 127.0.0.1."""
@@ -100,8 +102,17 @@ def dev(
     supervisor.start(
         Child(
             "api",
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-             "--port", str(api_port), "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "backend.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(api_port),
+                "--no-access-log",
+            ],
         )
     )
     api_url = f"http://127.0.0.1:{api_port}"

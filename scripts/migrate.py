@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.migrate import upgrade_from_settings  # noqa: E402
-from backend.settings import Settings  # noqa: E402
+from backend.migrate import upgrade_from_settings
+from backend.settings import Settings
 
 if __name__ == "__main__":
     upgrade_from_settings(Settings())

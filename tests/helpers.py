@@ -19,33 +19,33 @@ class Api:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
         headers = {**self.headers, **kwargs.pop("headers", {})}
         return self.client.request(method, url, headers=headers, **kwargs)
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+    def get(self, url: str, **kwargs: Any) -> Any:
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+    def post(self, url: str, **kwargs: Any) -> Any:
         return self.request("POST", url, **kwargs)
 
-    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+    def patch(self, url: str, **kwargs: Any) -> Any:
         return self.request("PATCH", url, **kwargs)
 
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+    def put(self, url: str, **kwargs: Any) -> Any:
         return self.request("PUT", url, **kwargs)
 
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+    def delete(self, url: str, **kwargs: Any) -> Any:
         return self.request("DELETE", url, **kwargs)
 
-    def ok(self, response: httpx.Response, status: int = 200) -> Any:
+    def ok(self, response: Any, status: int = 200) -> Any:
         assert response.status_code == status, response.text
         return response.json() if response.content else None
 
-    def new_tenant(self, name: str) -> dict[str, Any]:
+    def new_tenant(self, name: str) -> Any:
         return self.ok(self.post("/v1/tenants", json={"name": name}), 201)
 
-    def new_key(self, tenant_id: str, role: str = "admin", name: str = "test key") -> dict[str, Any]:
+    def new_key(self, tenant_id: str, role: str = "admin", name: str = "test key") -> Any:
         return self.ok(
             self.post(f"/v1/tenants/{tenant_id}/api-keys", json={"name": name, "role": role}), 201
         )
@@ -58,15 +58,15 @@ class Api:
         assert self.tenant_id is not None
         return Api(self.client, self.new_key(self.tenant_id, role)["key"], self.tenant_id)
 
-    def new_agent(self, name: str = "support-bot", **fields: Any) -> dict[str, Any]:
+    def new_agent(self, name: str = "support-bot", **fields: Any) -> Any:
         return self.ok(self.post("/v1/agents", json={"name": name, **fields}), 201)
 
-    def publish(self, agent_id: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    def publish(self, agent_id: str, config: dict[str, Any] | None = None) -> Any:
         body = config if config is not None else scripted_config()
         return self.ok(self.post(f"/v1/agents/{agent_id}/versions", json=body), 201)
 
 
-def scripted_config(**overrides: Any) -> dict[str, Any]:
+def scripted_config(**overrides: Any) -> Any:
     config: dict[str, Any] = {
         "model": {
             "provider": "scripted",
@@ -80,7 +80,12 @@ def scripted_config(**overrides: Any) -> dict[str, Any]:
         },
         "system_prompt": "You are a careful assistant.",
         "tools": [{"type": "builtin", "name": "calculator"}],
-        "limits": {"max_steps": 10, "max_tokens": 20000, "max_cost_usd": 1.0, "timeout_seconds": 600},
+        "limits": {
+            "max_steps": 10,
+            "max_tokens": 20000,
+            "max_cost_usd": 1.0,
+            "timeout_seconds": 600,
+        },
     }
     config.update(overrides)
     return config
@@ -92,7 +97,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def error_fields(response: httpx.Response) -> list[str]:
+def error_fields(response: Any) -> list[str]:
     body = response.json()
     assert set(body) == {"error"}, body
     return [detail["field"] for detail in body["error"]["details"] or []]

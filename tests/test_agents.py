@@ -3,13 +3,15 @@ from tests.helpers import Api, error_fields
 
 def test_create_read_rename_and_archive(tenant_a: Api) -> None:
     agent = tenant_a.new_agent("support-bot", description="answers tickets")
-    assert agent["archived"] is False and agent["latest_version"] is None
+    assert agent["archived"] is False
+    assert agent["latest_version"] is None
     assert agent["created_by"].startswith("key:")
     fetched = tenant_a.ok(tenant_a.get(f"/v1/agents/{agent['id']}"))
     assert fetched == agent
 
     renamed = tenant_a.ok(tenant_a.patch(f"/v1/agents/{agent['id']}", json={"name": "helpdesk"}))
-    assert renamed["name"] == "helpdesk" and renamed["description"] == "answers tickets"
+    assert renamed["name"] == "helpdesk"
+    assert renamed["description"] == "answers tickets"
 
     archived = tenant_a.ok(tenant_a.patch(f"/v1/agents/{agent['id']}", json={"archived": True}))
     assert archived["archived"] is True
@@ -21,7 +23,8 @@ def test_create_read_rename_and_archive(tenant_a: Api) -> None:
 def test_names_are_unique_within_a_tenant_only(tenant_a: Api, tenant_b: Api) -> None:
     first = tenant_a.new_agent("bot")
     clash = tenant_a.post("/v1/agents", json={"name": "bot"})
-    assert clash.status_code == 409 and clash.json()["error"]["code"] == "agent_name_taken"
+    assert clash.status_code == 409
+    assert clash.json()["error"]["code"] == "agent_name_taken"
     other = tenant_a.new_agent("other")
     rename = tenant_a.patch(f"/v1/agents/{other['id']}", json={"name": "bot"})
     assert rename.status_code == 409
@@ -30,13 +33,15 @@ def test_names_are_unique_within_a_tenant_only(tenant_a: Api, tenant_b: Api) -> 
 
 def test_bad_bodies_name_the_field(tenant_a: Api) -> None:
     empty = tenant_a.post("/v1/agents", json={"name": ""})
-    assert empty.status_code == 422 and error_fields(empty) == ["name"]
+    assert empty.status_code == 422
+    assert error_fields(empty) == ["name"]
     assert "name" in empty.json()["error"]["message"]
     missing = tenant_a.post("/v1/agents", json={"description": "x"})
     assert error_fields(missing) == ["name"]
     agent = tenant_a.new_agent()
     wrong_type = tenant_a.patch(f"/v1/agents/{agent['id']}", json={"archived": "maybe"})
-    assert wrong_type.status_code == 422 and error_fields(wrong_type) == ["archived"]
+    assert wrong_type.status_code == 422
+    assert error_fields(wrong_type) == ["archived"]
     not_json = tenant_a.post(
         "/v1/agents", content=b"{nope", headers={"content-type": "application/json"}
     )
@@ -57,10 +62,13 @@ def test_pagination_walks_every_agent_once(tenant_a: Api) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert pages == 3 and len(seen) == 5 and set(seen) == created
+    assert pages == 3
+    assert len(seen) == 5
+    assert set(seen) == created
     assert seen == sorted(seen, reverse=True)  # newest first
     bad = tenant_a.get("/v1/agents", params={"cursor": "%%%"})
-    assert bad.status_code == 422 and error_fields(bad) == ["cursor"]
+    assert bad.status_code == 422
+    assert error_fields(bad) == ["cursor"]
 
 
 def test_search_by_name(tenant_a: Api) -> None:

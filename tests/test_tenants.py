@@ -5,7 +5,8 @@ from tests.helpers import Api, error_fields
 
 def test_platform_admin_creates_and_lists_tenants(admin: Api) -> None:
     created = admin.new_tenant("acme")
-    assert created["name"] == "acme" and created["id"].startswith("ten_")
+    assert created["name"] == "acme"
+    assert created["id"].startswith("ten_")
     names = [t["name"] for t in admin.ok(admin.get("/v1/tenants"))["items"]]
     assert set(names) == {"default", "acme"}
     assert admin.ok(admin.get(f"/v1/tenants/{created['id']}"))["name"] == "acme"
@@ -20,7 +21,8 @@ def test_tenant_names_are_unique_and_validated(admin: Api) -> None:
     assert bad.status_code == 422
     assert error_fields(bad) == ["name"]
     unknown = admin.post("/v1/tenants", json={"name": "ok", "plan": "gold"})
-    assert unknown.status_code == 422 and error_fields(unknown) == ["plan"]
+    assert unknown.status_code == 422
+    assert error_fields(unknown) == ["plan"]
 
 
 def test_tenant_users_see_only_their_own_tenant(admin: Api, tenant_a: Api, tenant_b: Api) -> None:
@@ -36,7 +38,8 @@ def test_api_key_secret_is_shown_once_and_stored_hashed(admin: Api, tenant_a: Ap
     assert created["key"].startswith(created["prefix"] + "_")
     listed = tenant_a.ok(tenant_a.get(f"/v1/tenants/{tenant_a.tenant_id}/api-keys"))["items"]
     mine = next(k for k in listed if k["id"] == created["id"])
-    assert "key" not in mine and mine["role"] == "viewer"
+    assert "key" not in mine
+    assert mine["role"] == "viewer"
     secret = created["key"].rsplit("_", 1)[1]
     assert secret not in str(listed)
     assert Api(tenant_a.client, created["key"]).get("/v1/agents").status_code == 200
@@ -63,7 +66,9 @@ def test_keys_of_another_tenant_are_invisible(tenant_a: Api, tenant_b: Api) -> N
     assert tenant_a.post(b_keys, json={"name": "x", "role": "admin"}).status_code == 404
     b_key_id = tenant_b.ok(tenant_b.get(b_keys))["items"][0]["id"]
     # Even naming B's key under A's own tenant path finds nothing.
-    assert tenant_a.delete(f"/v1/tenants/{tenant_a.tenant_id}/api-keys/{b_key_id}").status_code == 404
+    assert (
+        tenant_a.delete(f"/v1/tenants/{tenant_a.tenant_id}/api-keys/{b_key_id}").status_code == 404
+    )
     assert tenant_b.get("/v1/agents").status_code == 200
 
 

@@ -10,11 +10,13 @@ def test_versions_are_numbered_hashed_and_listed(tenant_a: Api) -> None:
     first = tenant_a.publish(agent["id"], {**scripted_config(), "notes": "first"})
     second = tenant_a.publish(agent["id"], scripted_config(system_prompt="Be brief."))
     assert (first["number"], second["number"]) == (1, 2)
-    assert first["notes"] == "first" and first["created_by"].startswith("key:")
+    assert first["notes"] == "first"
+    assert first["created_by"].startswith("key:")
     assert first["model"]["provider"] == "scripted"
     assert first["tools"][0]["name"] == "calculator"
     assert first["limits"]["max_steps"] == 10
-    assert len(first["config_hash"]) == 64 and first["config_hash"] != second["config_hash"]
+    assert len(first["config_hash"]) == 64
+    assert first["config_hash"] != second["config_hash"]
 
     same_again = tenant_a.publish(agent["id"], {**scripted_config(), "notes": "other notes"})
     assert same_again["number"] == 3
@@ -80,7 +82,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         "tools",
     ),
     ("unknown field", scripted_config(temperature=0.2), "temperature"),
-    ("script not a list", {"model": {"provider": "scripted", "parameters": {"script": "hi"}}}, "model.parameters"),
+    (
+        "script not a list",
+        {"model": {"provider": "scripted", "parameters": {"script": "hi"}}},
+        "model.parameters",
+    ),
 ]
 
 

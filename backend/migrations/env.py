@@ -10,18 +10,14 @@ from backend.db import make_engine
 from backend.settings import Settings
 
 config = context.config
-if config.config_file_name is not None and config.attributes.get(
-    "configure_logger", True
-):
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    url = config.attributes.get("database_url") or config.get_main_option(
-        "sqlalchemy.url"
-    )
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     return url or Settings().resolved_database_url
 
 

@@ -156,7 +156,9 @@ class AgentConfig(_Strict):
 
     @field_validator("tools")
     @classmethod
-    def _unique_tool_names(cls, tools: list[BuiltinTool | HttpTool]) -> list[BuiltinTool | HttpTool]:
+    def _unique_tool_names(
+        cls, tools: list[BuiltinTool | HttpTool]
+    ) -> list[BuiltinTool | HttpTool]:
         seen: set[str] = set()
         for tool in tools:
             if tool.name in seen:

@@ -30,9 +30,7 @@ class Approval(TenantOwned, table=True):
     step_seq: int
     tool_name: str = Field(max_length=200)
     arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    status: ApprovalStatus = Field(
-        default=ApprovalStatus.pending, sa_type=String(20), index=True
-    )
+    status: ApprovalStatus = Field(default=ApprovalStatus.pending, sa_type=String(20), index=True)
     requested_at: datetime = created_at_field()
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by: str | None = Field(default=None, max_length=200)

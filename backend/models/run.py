@@ -34,9 +34,7 @@ _ENDINGS = {RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled, RunStatu
 ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.queued: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
     RunStatus.running: frozenset({RunStatus.awaiting_approval, RunStatus.cancelling} | _ENDINGS),
-    RunStatus.awaiting_approval: frozenset(
-        {RunStatus.running, RunStatus.cancelling} | _ENDINGS
-    ),
+    RunStatus.awaiting_approval: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
     RunStatus.cancelling: frozenset(_ENDINGS),
     **{status: frozenset() for status in _ENDINGS},
 }
@@ -76,7 +74,9 @@ class Run(TenantOwned, table=True):
         )
     )
     version_id: str = Field(
-        sa_column=Column(String(40), ForeignKey("agent_version.id", ondelete="RESTRICT"), nullable=False)
+        sa_column=Column(
+            String(40), ForeignKey("agent_version.id", ondelete="RESTRICT"), nullable=False
+        )
     )
     version_number: int
     status: RunStatus = Field(default=RunStatus.queued, sa_type=String(20), index=True)

@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict
-from sqlalchemy import ForeignKey, UniqueConstraint
-from sqlmodel import Column, Field, SQLModel, String
+from sqlalchemy import ForeignKey, UniqueConstraint, event
+from sqlmodel import Column, Field, String
 
 from backend.ids import new_id
 from backend.models.agent_config import AgentConfig
@@ -39,6 +39,15 @@ class AgentVersion(TenantOwned, table=True):
 
     def agent_config(self) -> AgentConfig:
         return AgentConfig.model_validate(self.config)
+
+
+class ImmutableVersionError(RuntimeError):
+    """Versions are append-only: a change is a new version."""
+
+
+@event.listens_for(AgentVersion, "before_update")
+def _refuse_update(_mapper: Any, _connection: Any, target: AgentVersion) -> None:
+    raise ImmutableVersionError(f"agent version {target.id} is immutable")
 
 
 class VersionPublic(AgentConfig):

@@ -22,7 +22,9 @@ def list_agents(
     session: TenantSessionDep,
     _principal: CanRead,
     params: Annotated[PageParams, Depends(page_params)],
-    archived: Annotated[bool, Query(description="List archived agents instead of active ones.")] = False,
+    archived: Annotated[
+        bool, Query(description="List archived agents instead of active ones.")
+    ] = False,
     q: Annotated[str | None, Query(max_length=200, description="Name contains (any case).")] = None,
 ) -> Page[AgentPublic]:
     return service.list_agents(session, params, archived=archived, search=q)

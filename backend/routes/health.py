@@ -35,6 +35,9 @@ def readyz(engine: EngineDep) -> JSONResponse:
     if set(current) != set(heads):
         return JSONResponse(
             status_code=503,
-            content={"status": "unavailable", "database": "migrations pending: run `agent-runtime migrate`"},
+            content={
+                "status": "unavailable",
+                "database": "migrations pending: run `agent-runtime migrate`",
+            },
         )
     return JSONResponse(content={"status": "ok", "database": "ok"})

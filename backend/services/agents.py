@@ -51,7 +51,9 @@ def list_agents(
     statement = select(Agent).where(Agent.archived == archived)
     if search:
         statement = statement.where(func.lower(Agent.name).contains(search.lower()))
-    return paginate(session, statement, col(Agent.id), params, AgentPublic.model_validate, lambda a: a.id)
+    return paginate(
+        session, statement, col(Agent.id), params, AgentPublic.model_validate, lambda a: a.id
+    )
 
 
 def update_agent(session: Session, agent_id: str, data: AgentUpdate) -> Agent:

@@ -8,9 +8,9 @@ from sqlmodel import select
 
 from backend.db import AllTenants, scoped_session
 from backend.models import ApiKey, Role, Tenant
+from backend.models.api_key import ApiKeyCreate
 from backend.security import hash_secret, parse_key
 from backend.services.tenants import create_api_key
-from backend.models.api_key import ApiKeyCreate
 
 DEFAULT_TENANT = "default"
 ADMIN_KEY_NAME = "platform admin (bootstrap)"

@@ -1,0 +1,214 @@
+"""The product as a new user runs it: `agent-runtime dev`, then plain HTTP with the printed key."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import fresh_postgres_database, require_postgres
+from tests.helpers import Api, error_fields, free_port, scripted_config
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class DevStack:
+    process: subprocess.Popen[str]
+    url: str
+    data_dir: Path
+    output: Path
+
+    @property
+    def printed(self) -> str:
+        return self.output.read_text()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OIDC_ISSUER"}}
+    env.update(extra)
+    return env
+
+
+def wait_ready(url: str, process: subprocess.Popen[str], output: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited early ({process.returncode}):\n{output.read_text()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"not ready in time:\n{output.read_text()}")
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
+    port = free_port()
+    output = data_dir.parent / f"dev-{port}.log"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [
+                str(BIN / "agent-runtime"),
+                "dev",
+                "--data-dir",
+                str(data_dir),
+                "--api-port",
+                str(port),
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=clean_env(COLUMNS="200", **env),
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, process, output)
+        yield DevStack(process, url, data_dir, output)
+    finally:
+        stop(process)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@contextmanager
+def database_for(kind: str) -> Iterator[dict[str, str]]:
+    if kind == "sqlite":
+        yield {}
+        return
+    require_postgres()
+    with fresh_postgres_database() as url:
+        yield {"DATABASE_URL": url}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_new_user_session(kind: str, tmp_path: Path) -> None:
+    with database_for(kind) as env, dev_stack(tmp_path / "data", **env) as stack:
+        key = (stack.data_dir / "admin.key").read_text().strip()
+        assert key in stack.printed
+        assert oct((stack.data_dir / "admin.key").stat().st_mode)[-3:] == "600"
+        with httpx.Client(base_url=stack.url, timeout=10) as http:
+            admin = Api(http, key)
+            a = admin.new_tenant_admin("tenant-a")
+            b = admin.new_tenant_admin("tenant-b")
+            agent = a.new_agent("support-bot")
+            v1 = a.publish(agent["id"])
+            v2 = a.publish(agent["id"], scripted_config(system_prompt="Be brief."))
+            assert (v1["number"], v2["number"]) == (1, 2)
+
+            base = f"/v1/agents/{agent['id']}"
+            for response in (
+                b.get(base),
+                b.get(f"{base}/versions"),
+                b.get(f"{base}/versions/1"),
+                b.patch(base, json={"name": "mine"}),
+            ):
+                assert response.status_code == 404
+            assert b.ok(b.get("/v1/agents"))["items"] == []
+
+            assert a.put(f"{base}/versions/1", json=scripted_config()).status_code == 405
+            assert a.patch(f"{base}/versions/2", json={"notes": "x"}).status_code == 405
+            bad = a.post(f"{base}/versions", json=scripted_config(limits={"max_steps": -1}))
+            assert bad.status_code == 422
+            assert error_fields(bad) == ["limits.max_steps"]
+
+            openapi = http.get("/openapi.json").json()
+            assert "/v1/agents/{agent_id}/versions/{number}" in openapi["paths"]
+
+
+def test_the_admin_key_survives_a_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with dev_stack(data_dir) as stack:
+        first = (data_dir / "admin.key").read_text().strip()
+    assert stack.process.returncode == 0
+    with dev_stack(data_dir) as stack:
+        assert first in stack.printed
+        assert (
+            httpx.get(
+                f"{stack.url}/v1/agents", headers={"Authorization": f"Bearer {first}"}
+            ).status_code
+            == 200
+        )
+
+
+def test_sigterm_stops_every_child(tmp_path: Path) -> None:
+    with dev_stack(tmp_path / "data") as stack:
+        children = children_of(stack.process.pid)
+        assert children
+        os.kill(stack.process.pid, signal.SIGTERM)
+        assert stack.process.wait(timeout=20) == 0
+    for pid in children:
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        )
+
+
+def test_a_child_that_dies_is_reported(tmp_path: Path) -> None:
+    with dev_stack(tmp_path / "data") as stack:
+        (api_pid,) = children_of(stack.process.pid)
+        os.kill(api_pid, signal.SIGKILL)
+        assert stack.process.wait(timeout=20) != 0
+        assert "api exited unexpectedly" in stack.printed
+
+
+def test_plain_entry_points(tmp_path: Path) -> None:
+    """`python scripts/migrate.py` and `uvicorn backend.main:app` work without the CLI."""
+    env = clean_env(AGENT_RUNTIME_DATA_DIR=str(tmp_path / "plain"))
+    migrate = subprocess.run(
+        [sys.executable, "scripts/migrate.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    port = free_port()
+    log = tmp_path / "uvicorn.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [str(BIN / "uvicorn"), "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", server, log)
+    finally:
+        stop(server)
