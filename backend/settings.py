@@ -3,14 +3,14 @@
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".agent-runtime")
 
 
-class Settings(BaseSettings):
-    """Everything the API process needs; unset values mean the embedded default."""
+class CommonSettings(BaseSettings):
+    """What every deployable (API, worker) reads; an unset value means the embedded default."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
@@ -18,7 +18,31 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
     s3_endpoint: str | None = Field(default=None, validation_alias="S3_ENDPOINT")
+    s3_access_key: str | None = Field(default=None, validation_alias="S3_ACCESS_KEY")
+    s3_secret_key: SecretStr | None = Field(default=None, validation_alias="S3_SECRET_KEY")
+    s3_bucket: str = Field(default="agent-runtime", validation_alias="S3_BUCKET")
+    s3_region: str | None = Field(default=None, validation_alias="S3_REGION")
+    s3_secure: bool = Field(default=True, validation_alias="S3_SECURE")
+    langfuse_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("LANGFUSE_BASE_URL", "LANGFUSE_HOST")
+    )
+    langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
+    langfuse_secret_key: SecretStr | None = Field(
+        default=None, validation_alias="LANGFUSE_SECRET_KEY"
+    )
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or an SQLite file under the data dir."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'agent-runtime.db').resolve()}"
+
+
+class Settings(CommonSettings):
+    """The API process: common settings plus how callers authenticate."""
 
     oidc_issuer: str | None = Field(default=None, validation_alias="OIDC_ISSUER")
     oidc_audience: str | None = Field(default=None, validation_alias="OIDC_AUDIENCE")
@@ -33,17 +57,6 @@ class Settings(BaseSettings):
     )
     oidc_leeway_seconds: int = Field(default=30, validation_alias="OIDC_LEEWAY_SECONDS")
     oidc_jwks_refresh_seconds: int = Field(default=60, validation_alias="OIDC_JWKS_REFRESH_SECONDS")
-
-    langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
-    langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
-    langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
-
-    @cached_property
-    def resolved_database_url(self) -> str:
-        """DATABASE_URL, or an SQLite file under the data dir."""
-        if self.database_url:
-            return normalise_database_url(self.database_url)
-        return f"sqlite:///{(self.data_dir / 'agent-runtime.db').resolve()}"
 
     @property
     def admin_key_file(self) -> Path:

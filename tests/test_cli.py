@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from client import AgentRuntimeClient, ApiError
 from tests.conftest import fresh_postgres_database, require_postgres
 from tests.helpers import Api, error_fields, free_port, scripted_config
 
@@ -143,6 +144,14 @@ def test_a_new_user_session(kind: str, tmp_path: Path) -> None:
             bad = a.post(f"{base}/versions", json=scripted_config(limits={"max_steps": -1}))
             assert bad.status_code == 422
             assert error_fields(bad) == ["limits.max_steps"]
+
+            with AgentRuntimeClient(stack.url, a.token) as client_a:
+                assert [x["id"] for x in client_a.list_agents()] == [agent["id"]]
+                assert [v["number"] for v in client_a.list_versions(agent["id"])] == [1, 2]
+            with AgentRuntimeClient(stack.url, b.token) as client_b:
+                with pytest.raises(ApiError) as refused:
+                    client_b.get_agent(agent["id"])
+                assert (refused.value.status, refused.value.code) == (404, "not_found")
 
             openapi = http.get("/openapi.json").json()
             assert "/v1/agents/{agent_id}/versions/{number}" in openapi["paths"]

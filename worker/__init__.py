@@ -1,1 +1,4 @@
-"""x"""
+"""Execution plane: Temporal workflows, activities, model providers, tools and trace sinks.
+
+It imports the domain models and schemas from `backend.models`, never the API layer.
+"""

@@ -1,0 +1,1 @@
+"""The workbench: a Reflex web UI over the REST client (`client`); never the database."""

@@ -1,0 +1,114 @@
+"""`AgentRuntimeClient`: one method per REST operation, plain dicts in and out."""
+
+import os
+from collections.abc import Iterator
+from typing import Any, Self
+
+import httpx
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8002"
+
+
+class ApiError(Exception):
+    """An error answer from the API, in its one shape: code, message, details."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class AgentRuntimeClient:
+    """Base URL and token default to AGENT_RUNTIME_URL and AGENT_RUNTIME_TOKEN."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        token: str | None = None,
+        tenant: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        base_url = base_url or os.environ.get("AGENT_RUNTIME_URL", DEFAULT_BASE_URL)
+        token = token or os.environ.get("AGENT_RUNTIME_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if tenant:
+            headers["X-Tenant-Id"] = tenant
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.is_error:
+            try:
+                error = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                error = {"code": "http_error", "message": response.text}
+            raise ApiError(
+                response.status_code, error["code"], error["message"], error.get("details")
+            )
+        return response.json() if response.content else None
+
+    def _pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        cursor = None
+        while True:
+            query = {k: v for k, v in params.items() if v is not None}
+            if cursor:
+                query["cursor"] = cursor
+            page = self._call("GET", path, params=query)
+            yield from page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return
+
+    # Tenants and keys
+    def create_tenant(self, name: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/v1/tenants", json={"name": name}))
+
+    def list_tenants(self) -> list[dict[str, Any]]:
+        return list(self._pages("/v1/tenants"))
+
+    def create_api_key(self, tenant_id: str, name: str, role: str = "developer") -> dict[str, Any]:
+        body = {"name": name, "role": role}
+        return dict(self._call("POST", f"/v1/tenants/{tenant_id}/api-keys", json=body))
+
+    def list_api_keys(self, tenant_id: str) -> list[dict[str, Any]]:
+        return list(self._pages(f"/v1/tenants/{tenant_id}/api-keys"))
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> dict[str, Any]:
+        return dict(self._call("DELETE", f"/v1/tenants/{tenant_id}/api-keys/{key_id}"))
+
+    # Agents
+    def create_agent(self, name: str, description: str = "") -> dict[str, Any]:
+        body = {"name": name, "description": description}
+        return dict(self._call("POST", "/v1/agents", json=body))
+
+    def list_agents(
+        self, archived: bool = False, search: str | None = None
+    ) -> list[dict[str, Any]]:
+        return list(self._pages("/v1/agents", archived=archived, q=search))
+
+    def get_agent(self, agent_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/v1/agents/{agent_id}"))
+
+    def update_agent(self, agent_id: str, **changes: Any) -> dict[str, Any]:
+        return dict(self._call("PATCH", f"/v1/agents/{agent_id}", json=changes))
+
+    # Versions
+    def publish_version(self, agent_id: str, config: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", f"/v1/agents/{agent_id}/versions", json=config))
+
+    def list_versions(self, agent_id: str) -> list[dict[str, Any]]:
+        return list(self._pages(f"/v1/agents/{agent_id}/versions"))
+
+    def get_version(self, agent_id: str, number: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/v1/agents/{agent_id}/versions/{number}"))
