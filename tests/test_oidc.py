@@ -9,14 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from joserfc.jwk import RSAKey
 
-from backend.main import create_app
-from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
-from tests.conftest import empty_all_tables, make_settings
+from tests.conftest import make_settings
 from tests.helpers import Api
 from tests.oidc_provider import AUDIENCE, OidcProvider, running_oidc_provider
 
@@ -28,23 +25,14 @@ def oidc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
 
 
 @pytest.fixture
-def oidc_app(database_url: str, tmp_path: Path, oidc: OidcProvider) -> Iterator[FastAPI]:
-    settings: Settings = make_settings(
-        database_url, tmp_path, OIDC_ISSUER=oidc.issuer, OIDC_AUDIENCE=AUDIENCE
-    )
-    application = create_app(settings)
-    admin_key = ensure_admin_key(application.state.engine, settings.admin_key_file)
-    with TestClient(application) as client:
-        Api(client, admin_key).new_tenant("acme")
-    yield application
-    empty_all_tables(application)
-    application.state.engine.dispose()
+def settings(database_url: str, tmp_path: Path, oidc: OidcProvider) -> Settings:
+    return make_settings(database_url, tmp_path, OIDC_ISSUER=oidc.issuer, OIDC_AUDIENCE=AUDIENCE)
 
 
-@pytest.fixture
-def client(oidc_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(oidc_app) as test_client:
-        yield test_client
+@pytest.fixture(autouse=True)
+def acme(admin: Api) -> None:
+    """API keys keep working beside OIDC: the platform admin makes the tokens' tenant."""
+    admin.new_tenant("acme")
 
 
 def bearer(token: str) -> dict[str, str]:
