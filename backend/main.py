@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from backend.auth import Authenticator
 from backend.db import make_engine
 from backend.errors import ERROR_RESPONSES, install_error_handlers
-from backend.routes import agents, health, tenants, versions
+from backend.routes import agents, health, runs, tenants, versions
+from backend.services.engine import RunEngine
 from backend.settings import Settings
 
 API_VERSION = "0.1.0"
@@ -34,9 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.authenticator = Authenticator(settings, engine)
+    app.state.run_engine = RunEngine(settings.temporal_target, settings.temporal_namespace)
     install_error_handlers(app)
     app.include_router(health.router)
-    for resource in (tenants, agents, versions):
+    for resource in (tenants, agents, versions, runs):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     return app
 

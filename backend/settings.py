@@ -33,6 +33,10 @@ class CommonSettings(BaseSettings):
         default=None, validation_alias="LANGFUSE_SECRET_KEY"
     )
 
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or "127.0.0.1:7233"
+
     @cached_property
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or an SQLite file under the data dir."""
@@ -43,6 +47,11 @@ class CommonSettings(BaseSettings):
 
 class Settings(CommonSettings):
     """The API process: common settings plus how callers authenticate."""
+
+    # Continue-as-new after this many steps, so a long run's history stays short.
+    run_steps_per_execution: int = Field(
+        default=200, ge=2, validation_alias="RUN_STEPS_PER_EXECUTION"
+    )
 
     oidc_issuer: str | None = Field(default=None, validation_alias="OIDC_ISSUER")
     oidc_audience: str | None = Field(default=None, validation_alias="OIDC_AUDIENCE")

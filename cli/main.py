@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -74,60 +75,105 @@ def api(
 
 
 @app.command()
+def worker(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Run one worker against TEMPORAL_ADDRESS (start more to scale out)."""
+    from worker.main import main as run_worker
+
+    _use_data_dir(data_dir)
+    run_worker()
+
+
+def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.process is not None and c.process.poll() is not None for c in supervisor.children):
+            return  # the supervisor reports the dead child
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+
+
+@app.command()
 def dev(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     api_port: Annotated[int, typer.Option(help="Port of the REST API.")] = 8002,
     temporal_port: Annotated[
-        int, typer.Option(help="Port of the embedded Temporal server.")
+        int, typer.Option(help="Port of the embedded Temporal server (unless TEMPORAL_ADDRESS).")
     ] = 7233,
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not start the workbench.")] = False,
 ) -> None:
-    """Run the whole product on this machine: migrate, then serve the API on 127.0.0.1."""
+    """Run the whole product on this machine: durable engine, migrations, API and a worker."""
     from backend.db import make_engine
     from backend.migrate import upgrade_from_settings
-    from backend.services.bootstrap import ensure_admin_key
+    from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agent
     from backend.settings import Settings
+    from cli.temporal_server import dev_server_command, wait_for_port
 
     data_dir = _use_data_dir(data_dir)
     settings = Settings()
-    with console.status("migrating the database"):
-        upgrade_from_settings(settings)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        key = ensure_admin_key(engine, settings.admin_key_file)
-    finally:
-        engine.dispose()
-
     supervisor = Supervisor(console)
-    supervisor.start(
-        Child(
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "backend.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(api_port),
-                "--no-access-log",
-            ],
+    try:
+        temporal_address = settings.temporal_address
+        if not temporal_address:
+            with console.status("starting the durable engine (Temporal dev server)"):
+                supervisor.start(Child("temporal", dev_server_command(data_dir, temporal_port)))
+                wait_for_port(temporal_port)
+            temporal_address = f"127.0.0.1:{temporal_port}"
+        with console.status("migrating the database"):
+            upgrade_from_settings(settings)
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            tenant, first_start = ensure_default_tenant(engine)
+            if first_start:
+                seed_demo_agent(engine, tenant)
+            key = ensure_admin_key(engine, settings.admin_key_file)
+        finally:
+            engine.dispose()
+
+        children_env = {"TEMPORAL_ADDRESS": temporal_address}
+        supervisor.start(
+            Child(
+                "api",
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "backend.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(api_port),
+                    "--no-access-log",
+                ],
+                children_env,
+            )
         )
-    )
-    api_url = f"http://127.0.0.1:{api_port}"
+        supervisor.start(Child("worker", [sys.executable, "-m", "worker"], children_env))
+        api_url = f"http://127.0.0.1:{api_port}"
+        with console.status("starting the API and a worker"):
+            _wait_ready(api_url, supervisor)
+    except BaseException:
+        supervisor.stop_all()
+        raise
     console.print(
         Panel.fit(
-            f"API        {api_url}  (docs: {api_url}/docs)\n"
-            f"Data dir   {data_dir}\n"
-            f"Admin key  {key}\n"
-            f"           (also in {settings.admin_key_file})\n\n"
-            f"Try: curl -H 'Authorization: Bearer {key}' {api_url}/v1/agents",
+            f"API         {api_url}   (OpenAPI docs: {api_url}/docs)\n"
+            f"Temporal    {temporal_address}\n"
+            f"Data dir    {data_dir}\n"
+            f"Admin key   {key}\n"
+            f"            (also in {settings.admin_key_file})",
             title="Agent Runtime is up",
             border_style="green",
         )
     )
-    del temporal_port, no_ui  # the durable engine and the workbench join in later releases
+    console.print(f"Try:  export AGENT_RUNTIME_TOKEN=$(cat {settings.admin_key_file})")
+    console.print(f'      curl -H "Authorization: Bearer $AGENT_RUNTIME_TOKEN" {api_url}/v1/agents')
+    del no_ui  # the workbench joins in a later release
     raise typer.Exit(supervisor.wait())
 
 

@@ -7,7 +7,16 @@ from backend.models.agent import Agent, AgentCreate, AgentPublic, AgentUpdate
 from backend.models.api_key import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Role
 from backend.models.approval import Approval, ApprovalStatus
 from backend.models.common import TenantOwned
-from backend.models.run import Run, RunStatus, RunStep, StepKind, StepStatus
+from backend.models.run import (
+    Run,
+    RunCreate,
+    RunPublic,
+    RunStatus,
+    RunStep,
+    StepKind,
+    StepPublic,
+    StepStatus,
+)
 from backend.models.tenant import Tenant, TenantCreate, TenantPublic
 from backend.models.version import AgentVersion, VersionCreate, VersionPublic
 
@@ -25,9 +34,12 @@ __all__ = [
     "ApprovalStatus",
     "Role",
     "Run",
+    "RunCreate",
+    "RunPublic",
     "RunStatus",
     "RunStep",
     "StepKind",
+    "StepPublic",
     "StepStatus",
     "Tenant",
     "TenantCreate",

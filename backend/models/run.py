@@ -2,10 +2,11 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import ConfigDict, field_validator
 from sqlalchemy import ForeignKey, UniqueConstraint
-from sqlmodel import Column, Field, String
+from sqlmodel import Column, Field, SQLModel, String
 
 from backend.ids import new_id
 from backend.models.common import JSONType, TenantOwned, UTCDateTime, created_at_field
@@ -122,3 +123,97 @@ class RunStep(TenantOwned, table=True):
     error: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     started_at: datetime = created_at_field()
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    version: int | Literal["latest"] = Field(
+        default="latest", description="A version number of the agent, or `latest`."
+    )
+    input: str = Field(max_length=1_000_000, description="The user message the run answers.")
+    context: dict[str, Any] = Field(
+        default_factory=dict, description="Free-form facts given to the model with the prompt."
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _positive(cls, version: int | str) -> int | str:
+        if isinstance(version, int) and version < 1:
+            raise ValueError("version numbers start at 1")
+        return version
+
+
+class Usage(SQLModel):
+    input_tokens: int
+    output_tokens: int
+
+
+class RunPublic(SQLModel):
+    id: str
+    agent_id: str
+    version: int
+    status: RunStatus
+    input: Any
+    context: dict[str, Any]
+    output: Any
+    usage: Usage
+    cost_usd: float
+    error: dict[str, Any] | None
+    trace_url: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, run: Run) -> "RunPublic":
+        return cls(
+            id=run.id,
+            agent_id=run.agent_id,
+            version=run.version_number,
+            status=run.status,
+            input=run.input,
+            context=run.context,
+            output=run.output,
+            usage=Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens),
+            cost_usd=run.cost_usd,
+            error=run.error,
+            trace_url=run.trace_url,
+            created_by=run.created_by,
+            created_at=run.created_at,
+            started_at=run.started_at,
+            ended_at=run.ended_at,
+        )
+
+
+class StepPublic(SQLModel):
+    seq: int
+    kind: StepKind
+    name: str
+    status: StepStatus
+    input: Any
+    output: Any
+    attempt: int
+    usage: Usage
+    cost_usd: float
+    error: dict[str, Any] | None
+    started_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, step: RunStep) -> "StepPublic":
+        return cls(
+            seq=step.seq,
+            kind=step.kind,
+            name=step.name,
+            status=step.status,
+            input=step.input,
+            output=step.output,
+            attempt=step.attempt,
+            usage=Usage(input_tokens=step.input_tokens, output_tokens=step.output_tokens),
+            cost_usd=step.cost_usd,
+            error=step.error,
+            started_at=step.started_at,
+            ended_at=step.ended_at,
+        )

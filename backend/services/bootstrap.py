@@ -6,24 +6,63 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from backend.db import AllTenants, scoped_session
-from backend.models import ApiKey, Role, Tenant
+from backend.db import AllTenants, TenantScope, scoped_session
+from backend.models import Agent, AgentCreate, ApiKey, Role, Tenant, VersionCreate
 from backend.models.api_key import ApiKeyCreate
 from backend.security import hash_secret, parse_key
+from backend.services.agents import create_agent, publish_version
 from backend.services.tenants import create_api_key
 
 DEFAULT_TENANT = "default"
 ADMIN_KEY_NAME = "platform admin (bootstrap)"
 
 
-def ensure_default_tenant(engine: Engine) -> Tenant:
+DEMO_AGENT = "demo-calculator"
+DEMO_CONFIG = {
+    "model": {
+        "provider": "scripted",
+        "name": "demo",
+        "parameters": {
+            "script": [
+                {"tool_calls": [{"name": "calculator", "arguments": {"expression": "6 * 7"}}]},
+                {"text": "6 * 7 = 42. (This demo agent plays a fixed script: no API key needed.)"},
+            ]
+        },
+    },
+    "system_prompt": "You are a demo agent that shows a model step and a tool step.",
+    "tools": [{"type": "builtin", "name": "calculator"}],
+    "limits": {"max_steps": 10, "timeout_seconds": 120},
+    "notes": "Seeded on first start.",
+}
+
+
+def ensure_default_tenant(engine: Engine) -> tuple[Tenant, bool]:
+    """The `default` tenant, and whether this call created it (the first start)."""
     with scoped_session(engine, AllTenants()) as session:
         tenant = session.exec(select(Tenant).where(Tenant.name == DEFAULT_TENANT)).first()
-        if tenant is None:
-            tenant = Tenant(name=DEFAULT_TENANT)
-            session.add(tenant)
-            session.commit()
-        return tenant
+        if tenant is not None:
+            return tenant, False
+        tenant = Tenant(name=DEFAULT_TENANT)
+        session.add(tenant)
+        session.commit()
+        return tenant, True
+
+
+def seed_demo_agent(engine: Engine, tenant: Tenant) -> Agent:
+    """A scripted agent with a calculator, so a new user can run something without any key."""
+    with scoped_session(engine, TenantScope(tenant.id)) as session:
+        existing = session.exec(select(Agent).where(Agent.name == DEMO_AGENT)).first()
+        if existing is not None:
+            return existing
+        agent = create_agent(
+            session,
+            AgentCreate(name=DEMO_AGENT, description="Scripted demo: one tool call, one answer."),
+            created_by="bootstrap",
+        )
+        publish_version(
+            session, agent.id, VersionCreate.model_validate(DEMO_CONFIG), created_by="bootstrap"
+        )
+        return agent
 
 
 def ensure_admin_key(engine: Engine, key_file: Path) -> str:
@@ -32,7 +71,7 @@ def ensure_admin_key(engine: Engine, key_file: Path) -> str:
     A key file whose key the database does not hold (a fresh database) is registered again,
     so the printed key always works.
     """
-    tenant = ensure_default_tenant(engine)
+    tenant, _first_start = ensure_default_tenant(engine)
     with scoped_session(engine, AllTenants()) as session:
         if key_file.exists():
             key = key_file.read_text().strip()

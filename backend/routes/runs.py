@@ -1,0 +1,100 @@
+"""Runs: start one of an agent's versions, follow its status and steps, cancel it."""
+
+from typing import Annotated
+
+from anyio import from_thread
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from backend.deps import CanRead, CanWrite, SettingsDep, TenantSessionDep
+from backend.errors import ApiError
+from backend.models import RunCreate, RunPublic, RunStatus, StepPublic
+from backend.pagination import Page, PageParams, page_params
+from backend.services import runs as service
+from backend.services.engine import EngineUnavailableError, RunEngine
+
+router = APIRouter(tags=["runs"])
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def _engine(request: Request) -> RunEngine:
+    engine: RunEngine = request.app.state.run_engine
+    return engine
+
+
+@router.post(
+    "/v1/agents/{agent_id}/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={200: {"model": RunPublic, "description": "The run an Idempotency-Key made"}},
+)
+def create_run(
+    agent_id: str,
+    body: RunCreate,
+    request: Request,
+    response: Response,
+    session: TenantSessionDep,
+    principal: CanWrite,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Repeat a request safely: the same key and body give the same run.",
+        ),
+    ] = None,
+) -> RunPublic:
+    """Start a run of a version (`latest` by default). 202 with the queued run."""
+    run, created = service.create_run(session, agent_id, body, principal.subject, idempotency_key)
+    if created or run.status == RunStatus.queued:
+        run_input = service.workflow_input(session, run, settings.run_steps_per_execution)
+        try:
+            from_thread.run(_engine(request).start, run_input)
+        except EngineUnavailableError as exc:
+            if created:
+                service.mark_failed_to_start(session, run, str(exc))
+            raise ApiError(503, "engine_unavailable", str(exc)) from None
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return RunPublic.of(run)
+
+
+@router.get("/v1/runs")
+def list_runs(
+    session: TenantSessionDep,
+    _principal: CanRead,
+    params: Paging,
+    agent_id: Annotated[str | None, Query(description="Only this agent's runs.")] = None,
+    status_filter: Annotated[RunStatus | None, Query(alias="status")] = None,
+) -> Page[RunPublic]:
+    """Newest first."""
+    return service.list_runs(session, params, agent_id, status_filter)
+
+
+@router.get("/v1/runs/{run_id}")
+def get_run(run_id: str, session: TenantSessionDep, _principal: CanRead) -> RunPublic:
+    return RunPublic.of(service.get_run(session, run_id))
+
+
+@router.get("/v1/runs/{run_id}/steps")
+def list_steps(
+    run_id: str, session: TenantSessionDep, _principal: CanRead, params: Paging
+) -> Page[StepPublic]:
+    """In order of `seq`."""
+    return service.list_steps(session, run_id, params)
+
+
+@router.post("/v1/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+def cancel_run(
+    run_id: str, request: Request, session: TenantSessionDep, _principal: CanWrite
+) -> RunPublic:
+    """Ask a run to stop; it goes `cancelling`, then `cancelled` once its workflow has stopped."""
+    run = service.request_cancel(session, run_id)
+    try:
+        running = from_thread.run(_engine(request).cancel, run.id)
+    except EngineUnavailableError as exc:
+        raise ApiError(503, "engine_unavailable", str(exc)) from None
+    if not running:
+        session.refresh(run)
+        if not RunStatus(run.status).is_terminal:
+            service.mark_cancelled(session, run)
+    return RunPublic.of(run)

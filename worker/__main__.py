@@ -1,0 +1,5 @@
+"""`python -m worker`: run one worker against TEMPORAL_ADDRESS."""
+
+from worker.main import main
+
+main()

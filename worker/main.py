@@ -1,0 +1,49 @@
+"""A worker process: polls the run task queue and executes workflows and activities."""
+
+import asyncio
+import logging
+import signal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from backend.db import make_engine
+from worker.activities import RunActivities
+from worker.pricing import PriceTable
+from worker.providers.registry import build_providers
+from worker.settings import WorkerSettings
+from worker.workflows import AgentRunWorkflow
+
+log = logging.getLogger("agent_runtime.worker")
+
+
+def build_worker(client: Client, settings: WorkerSettings) -> Worker:
+    activities = RunActivities(
+        make_engine(settings.resolved_database_url),
+        build_providers(settings),
+        PriceTable.from_json(settings.model_prices),
+    )
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[AgentRunWorkflow],
+        activities=activities.all(),
+        max_concurrent_activities=settings.max_concurrent_activities,
+    )
+
+
+async def run_worker(settings: WorkerSettings) -> None:
+    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling %s on %s", settings.task_queue, settings.temporal_target)
+    async with worker:
+        await stop.wait()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run_worker(WorkerSettings()))

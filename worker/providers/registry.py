@@ -1,0 +1,73 @@
+"""Which provider serves which `model.provider`, with credentials from the worker's environment."""
+
+from backend.models.agent_config import ModelSpec
+from worker.providers.anthropic_messages import AnthropicProvider
+from worker.providers.base import Provider
+from worker.providers.openai_chat import OpenAIChatProvider
+from worker.providers.scripted import ScriptedProvider
+from worker.settings import WorkerSettings
+from worker.types import Message, ModelReply, ProviderError, ToolSpec
+
+
+def _secret(value: object) -> str | None:
+    get = getattr(value, "get_secret_value", None)
+    return get() if get else None
+
+
+class _MissingCredentials:
+    def __init__(self, variable: str) -> None:
+        self.variable = variable
+
+    async def complete(
+        self, spec: ModelSpec, system_prompt: str, messages: list[Message], tools: list[ToolSpec]
+    ) -> ModelReply:
+        raise ProviderError(
+            f"{self.variable} is not set on the worker, so {spec.provider} models cannot be called",
+            retryable=False,
+            code="provider_auth",
+        )
+
+
+class _OpenAICompatible:
+    """One client per base URL (Ollama, vLLM, LM Studio...), named in the version's parameters."""
+
+    def __init__(self, api_key: str | None, timeout: float) -> None:
+        self.api_key = api_key
+        self.timeout = timeout
+        self.clients: dict[str, OpenAIChatProvider] = {}
+
+    async def complete(
+        self, spec: ModelSpec, system_prompt: str, messages: list[Message], tools: list[ToolSpec]
+    ) -> ModelReply:
+        base_url = spec.parameters.get("base_url")
+        if not isinstance(base_url, str) or not base_url:
+            raise ProviderError(
+                "openai_compatible models need model.parameters.base_url",
+                retryable=False,
+                code="bad_config",
+            )
+        if base_url not in self.clients:
+            self.clients[base_url] = OpenAIChatProvider(self.api_key, base_url, self.timeout)
+        return await self.clients[base_url].complete(spec, system_prompt, messages, tools)
+
+
+def build_providers(settings: WorkerSettings) -> dict[str, Provider]:
+    timeout = settings.model_timeout_seconds
+    openai_key = _secret(settings.openai_api_key)
+    anthropic_key = _secret(settings.anthropic_api_key)
+    return {
+        "scripted": ScriptedProvider(),
+        "openai": (
+            OpenAIChatProvider(openai_key, settings.openai_base_url, timeout)
+            if openai_key
+            else _MissingCredentials("OPENAI_API_KEY")
+        ),
+        "openai_compatible": _OpenAICompatible(
+            _secret(settings.openai_compatible_api_key), timeout
+        ),
+        "anthropic": (
+            AnthropicProvider(anthropic_key, settings.anthropic_base_url, timeout)
+            if anthropic_key
+            else _MissingCredentials("ANTHROPIC_API_KEY")
+        ),
+    }

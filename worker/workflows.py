@@ -1,0 +1,159 @@
+"""AgentRunWorkflow: orchestrates a run's model and tool steps. No I/O here, only decisions."""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from backend.workflow_contract import WORKFLOW_NAME, AgentRunInput, AgentRunResult
+    from worker.contract import (
+        NON_RETRYABLE_ERRORS,
+        FinishRunInput,
+        ModelStepInput,
+        ModelStepResult,
+        ToolStepInput,
+        ToolStepResult,
+    )
+
+MODEL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=6,
+    non_retryable_error_types=NON_RETRYABLE_ERRORS,
+)
+TOOL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=3,
+    non_retryable_error_types=NON_RETRYABLE_ERRORS,
+)
+STEP_TIMEOUT = timedelta(minutes=10)
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+
+
+class LimitReachedError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class AgentRunWorkflow:
+    def __init__(self) -> None:
+        self.state: AgentRunInput | None = None
+
+    @workflow.run
+    async def run(self, run_input: AgentRunInput) -> AgentRunResult:
+        state = self.state = run_input
+        if state.deadline_epoch_ms is None:
+            now_ms = int(workflow.now().timestamp() * 1000)
+            state.deadline_epoch_ms = now_ms + state.limits.timeout_seconds * 1000
+        remaining = state.deadline_epoch_ms / 1000 - workflow.now().timestamp()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            await asyncio.wait_for(self._agent_loop(state), timeout=remaining)
+        except TimeoutError:
+            message = f"the run exceeded its timeout of {state.limits.timeout_seconds} s"
+            return await self._finish(state, "timed_out", "run_timeout", message)
+        except asyncio.CancelledError:
+            await self._finish(state, "cancelled", "cancelled", "the run was cancelled")
+            raise
+        except LimitReachedError as limit:
+            return await self._finish(state, "failed", limit.code, str(limit))
+        except ActivityError as failure:
+            code, message = _describe(failure)
+            return await self._finish(state, "failed", code, message)
+        return self._result(state, "succeeded")
+
+    async def _agent_loop(self, state: AgentRunInput) -> None:
+        steps_this_execution = 0
+        while True:
+            self._check_limits(state)
+            model: ModelStepResult = await workflow.execute_activity(
+                "call_model",
+                ModelStepInput(state.run_id, state.tenant_id, state.next_seq),
+                result_type=ModelStepResult,
+                start_to_close_timeout=STEP_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=MODEL_RETRY,
+            )
+            state.next_seq += 1
+            steps_this_execution += 1
+            state.input_tokens += model.input_tokens
+            state.output_tokens += model.output_tokens
+            state.cost_usd += model.cost_usd
+            if model.final:
+                return
+            for index, _name in enumerate(model.tool_names):
+                self._check_steps(state)
+                await workflow.execute_activity(
+                    "run_tool",
+                    ToolStepInput(state.run_id, state.tenant_id, state.next_seq, model.seq, index),
+                    result_type=ToolStepResult,
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                    retry_policy=TOOL_RETRY,
+                )
+                state.next_seq += 1
+                steps_this_execution += 1
+            if (
+                steps_this_execution >= state.steps_per_execution
+                or workflow.info().is_continue_as_new_suggested()
+            ):
+                workflow.continue_as_new(state)
+
+    def _check_steps(self, state: AgentRunInput) -> None:
+        if state.next_seq - 1 >= state.limits.max_steps:
+            raise LimitReachedError(
+                "max_steps_exceeded", f"the run reached its limit of {state.limits.max_steps} steps"
+            )
+
+    def _check_limits(self, state: AgentRunInput) -> None:
+        self._check_steps(state)
+        tokens = state.input_tokens + state.output_tokens
+        if tokens >= state.limits.max_tokens:
+            raise LimitReachedError(
+                "max_tokens_exceeded",
+                f"the run used {tokens} tokens; its limit is {state.limits.max_tokens}",
+            )
+        budget = state.limits.max_cost_usd
+        if budget is not None and state.cost_usd >= budget:
+            raise LimitReachedError(
+                "max_cost_exceeded",
+                f"the run cost ${state.cost_usd:.4f}; its limit is ${budget:.4f}",
+            )
+
+    async def _finish(
+        self, state: AgentRunInput, status: str, code: str, message: str
+    ) -> AgentRunResult:
+        await workflow.execute_local_activity(
+            "finish_run",
+            FinishRunInput(state.run_id, state.tenant_id, status, code, message),
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+        return self._result(state, status, code)
+
+    def _result(self, state: AgentRunInput, status: str, code: str | None = None) -> AgentRunResult:
+        return AgentRunResult(
+            run_id=state.run_id,
+            status=status,
+            steps=state.next_seq - 1,
+            input_tokens=state.input_tokens,
+            output_tokens=state.output_tokens,
+            cost_usd=state.cost_usd,
+            error_code=code,
+        )
+
+
+def _describe(failure: ActivityError) -> tuple[str, str]:
+    cause = failure.cause
+    while isinstance(cause, ActivityError):
+        cause = cause.cause
+    if isinstance(cause, ApplicationError):
+        return cause.type or "activity_failed", cause.message
+    return "activity_failed", str(cause or failure)
