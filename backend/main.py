@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.authenticator = Authenticator(settings, engine)
-    app.state.run_engine = RunEngine(settings.temporal_target, settings.temporal_namespace)
+    app.state.run_engine = RunEngine(
+        settings.temporal_target, settings.temporal_namespace, settings.task_queue
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     for resource in (tenants, agents, versions, runs):

@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.workflow_contract import TASK_QUEUE
+
 DEFAULT_DATA_DIR = Path(".agent-runtime")
 
 
@@ -19,6 +21,7 @@ class CommonSettings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
+    task_queue: str = Field(default=TASK_QUEUE, validation_alias="AGENT_RUNTIME_TASK_QUEUE")
     s3_endpoint: str | None = Field(default=None, validation_alias="S3_ENDPOINT")
     s3_access_key: str | None = Field(default=None, validation_alias="S3_ACCESS_KEY")
     s3_secret_key: SecretStr | None = Field(default=None, validation_alias="S3_SECRET_KEY")

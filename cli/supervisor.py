@@ -64,15 +64,13 @@ class Supervisor:
         return exit_code
 
     def stop_all(self) -> None:
+        """Stop in reverse start order, so nothing loses a server it still depends on."""
         for child in reversed(self.children):
-            if child.process is not None and child.process.poll() is None:
-                os.killpg(child.process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for child in reversed(self.children):
-            if child.process is None:
+            if child.process is None or child.process.poll() is not None:
                 continue
+            os.killpg(child.process.pid, signal.SIGTERM)
             try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                child.process.wait(timeout=STOP_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
                 self.console.print(f"[yellow]{child.name} did not stop in time; killing it[/]")
                 os.killpg(child.process.pid, signal.SIGKILL)

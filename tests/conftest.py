@@ -19,6 +19,7 @@ from backend.migrate import upgrade
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
 from tests.helpers import Api
+from tests.stack import running_temporal, running_worker
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -85,8 +86,41 @@ def empty_all_tables(app: FastAPI) -> None:
             connection.execute(text(f'DELETE FROM "{table.name}"'))
 
 
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Temporal dev server for the session, as `agent-runtime dev` starts it."""
+    with running_temporal(tmp_path_factory.mktemp("temporal")) as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def engine_env(
+    database_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """A worker process on this database; its own task queue keeps databases apart."""
+    env = {
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal_address,
+        "AGENT_RUNTIME_TASK_QUEUE": f"runs-{secrets.token_hex(4)}",
+        "AGENT_RUNTIME_DATA_DIR": str(tmp_path_factory.mktemp("worker")),
+    }
+    log = tmp_path_factory.mktemp("worker-log") / "worker.log"
+    with running_worker(env, log):
+        yield env
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Tests that run agents ask for `engine_env`; the others never start an engine."""
+    if "engine_env" in request.fixturenames:
+        env = request.getfixturevalue("engine_env")
+        return make_settings(
+            database_url,
+            tmp_path,
+            TEMPORAL_ADDRESS=env["TEMPORAL_ADDRESS"],
+            AGENT_RUNTIME_TASK_QUEUE=env["AGENT_RUNTIME_TASK_QUEUE"],
+            RUN_STEPS_PER_EXECUTION=6,
+        )
     return make_settings(database_url, tmp_path)
 
 

@@ -101,3 +101,47 @@ def error_fields(response: Any) -> list[str]:
     body = response.json()
     assert set(body) == {"error"}, body
     return [detail["field"] for detail in body["error"]["details"] or []]
+
+
+TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
+
+
+def wait_for_run(api: Api, run_id: str, until: set[str] | None = None, timeout: float = 60) -> Any:
+    """Poll the run until its status is in `until` (default: any ending)."""
+    import time
+
+    until = until or TERMINAL
+    deadline = time.monotonic() + timeout
+    while True:
+        run = api.ok(api.get(f"/v1/runs/{run_id}"))
+        if run["status"] in until:
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run still {run['status']} after {timeout} s: {run}")
+        time.sleep(0.1)
+
+
+def agent_with(api: Api, config: dict[str, Any], name: str = "agent") -> str:
+    agent = api.new_agent(name)
+    api.publish(agent["id"], config)
+    return str(agent["id"])
+
+
+def run_agent(api: Api, agent_id: str, text: str = "hello", **body: Any) -> Any:
+    return api.ok(api.post(f"/v1/agents/{agent_id}/runs", json={"input": text, **body}), 202)
+
+
+def steps_of(api: Api, run_id: str) -> list[Any]:
+    return list(api.ok(api.get(f"/v1/runs/{run_id}/steps", params={"limit": 200}))["items"])
+
+
+def script(*turns: dict[str, Any], model: str = "demo", **config: Any) -> Any:
+    """A scripted agent configuration with the calculator."""
+    return scripted_config(
+        model={"provider": "scripted", "name": model, "parameters": {"script": list(turns)}},
+        **config,
+    )
+
+
+def calc(expression: str) -> dict[str, Any]:
+    return {"tool_calls": [{"name": "calculator", "arguments": {"expression": expression}}]}

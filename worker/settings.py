@@ -6,7 +6,6 @@ from backend.settings import CommonSettings
 
 
 class WorkerSettings(CommonSettings):
-    task_queue: str = Field(default="agent-runs", validation_alias="AGENT_RUNTIME_TASK_QUEUE")
     max_concurrent_activities: int = Field(
         default=100, validation_alias="WORKER_MAX_CONCURRENT_ACTIVITIES"
     )

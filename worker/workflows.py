@@ -1,6 +1,7 @@
 """AgentRunWorkflow: orchestrates a run's model and tool steps. No I/O here, only decisions."""
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -52,17 +53,20 @@ class AgentRunWorkflow:
         if state.deadline_epoch_ms is None:
             now_ms = int(workflow.now().timestamp() * 1000)
             state.deadline_epoch_ms = now_ms + state.limits.timeout_seconds * 1000
-        remaining = state.deadline_epoch_ms / 1000 - workflow.now().timestamp()
+        remaining = max(0.0, state.deadline_epoch_ms / 1000 - workflow.now().timestamp())
+        loop = asyncio.create_task(self._agent_loop(state))
         try:
-            if remaining <= 0:
-                raise TimeoutError
-            await asyncio.wait_for(self._agent_loop(state), timeout=remaining)
+            await workflow.wait_condition(loop.done, timeout=remaining)
         except TimeoutError:
+            await _stop(loop)
             message = f"the run exceeded its timeout of {state.limits.timeout_seconds} s"
             return await self._finish(state, "timed_out", "run_timeout", message)
         except asyncio.CancelledError:
+            await _stop(loop)
             await self._finish(state, "cancelled", "cancelled", "the run was cancelled")
             raise
+        try:
+            loop.result()
         except LimitReachedError as limit:
             return await self._finish(state, "failed", limit.code, str(limit))
         except ActivityError as failure:
@@ -148,6 +152,13 @@ class AgentRunWorkflow:
             cost_usd=state.cost_usd,
             error_code=code,
         )
+
+
+async def _stop(task: "asyncio.Task[None]") -> None:
+    """Cancel the agent loop and wait until its in-flight step has been told."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, ActivityError):
+        await task
 
 
 def _describe(failure: ActivityError) -> tuple[str, str]:

@@ -1,0 +1,198 @@
+"""Runs end to end: REST API -> Temporal dev server -> worker process -> database."""
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import (
+    Api,
+    agent_with,
+    calc,
+    error_fields,
+    run_agent,
+    script,
+    scripted_config,
+    steps_of,
+    wait_for_run,
+)
+
+pytestmark = pytest.mark.usefixtures("engine_env")
+
+
+def test_a_run_calls_the_model_and_the_tool_and_answers(tenant_a: Api) -> None:
+    agent_id = agent_with(tenant_a, script(calc("6*7"), {"text": "It is 42."}))
+    started = run_agent(tenant_a, agent_id, "What is 6 times 7?")
+    assert started["status"] == "queued"
+    assert started["version"] == 1
+    run = wait_for_run(tenant_a, started["id"])
+    assert run["status"] == "succeeded", run
+    assert run["output"] == "It is 42."
+    steps = steps_of(tenant_a, run["id"])
+    assert [(s["seq"], s["kind"], s["name"], s["status"]) for s in steps] == [
+        (1, "model", "demo", "succeeded"),
+        (2, "tool", "calculator", "succeeded"),
+        (3, "model", "demo", "succeeded"),
+    ]
+    assert steps[1]["input"]["arguments"] == {"expression": "6*7"}
+    assert steps[1]["output"]["content"]["result"] == 42
+    assert all(s["attempt"] == 1 and s["ended_at"] for s in steps)
+    assert run["usage"]["input_tokens"] == sum(s["usage"]["input_tokens"] for s in steps) > 0
+    assert run["usage"]["output_tokens"] == sum(s["usage"]["output_tokens"] for s in steps) > 0
+    assert run["started_at"] <= run["ended_at"]
+
+
+def test_without_a_script_the_scripted_model_echoes(tenant_a: Api) -> None:
+    agent_id = agent_with(tenant_a, {"model": {"provider": "scripted"}})
+    run = wait_for_run(tenant_a, run_agent(tenant_a, agent_id, "echo me")["id"])
+    assert (run["status"], run["output"]) == ("succeeded", "echo me")
+
+
+def test_runs_pin_the_version_asked_for(tenant_a: Api) -> None:
+    agent_id = agent_with(tenant_a, script({"text": "one"}))
+    tenant_a.publish(agent_id, script({"text": "two"}))
+    latest = wait_for_run(tenant_a, run_agent(tenant_a, agent_id)["id"])
+    first = wait_for_run(tenant_a, run_agent(tenant_a, agent_id, version=1)["id"])
+    assert (latest["version"], latest["output"]) == (2, "two")
+    assert (first["version"], first["output"]) == (1, "one")
+    missing = tenant_a.post(f"/v1/agents/{agent_id}/runs", json={"input": "x", "version": 9})
+    assert missing.status_code == 422
+    assert error_fields(missing) == ["version"]
+    no_input = tenant_a.post(f"/v1/agents/{agent_id}/runs", json={"version": 1})
+    assert error_fields(no_input) == ["input"]
+    bare = tenant_a.new_agent("no-versions")
+    assert tenant_a.post(f"/v1/agents/{bare['id']}/runs", json={"input": "x"}).status_code == 409
+
+
+def test_idempotency_key_gives_the_same_run(tenant_a: Api, tenant_b: Api) -> None:
+    agent_id = agent_with(tenant_a, script({"text": "done"}))
+    url = f"/v1/agents/{agent_id}/runs"
+    key = {"Idempotency-Key": "order-1234"}
+    first = tenant_a.post(url, json={"input": "go"}, headers=key)
+    again = tenant_a.post(url, json={"input": "go"}, headers=key)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert first.json()["id"] == again.json()["id"]
+    other_body = tenant_a.post(url, json={"input": "something else"}, headers=key)
+    assert other_body.status_code == 422
+    assert other_body.json()["error"]["code"] == "idempotency_key_reused"
+    listed = tenant_a.ok(tenant_a.get("/v1/runs", params={"agent_id": agent_id}))["items"]
+    assert [r["id"] for r in listed] == [first.json()["id"]]
+    # The key belongs to tenant A: B may use the same key for its own run.
+    b_agent = agent_with(tenant_b, script({"text": "b"}))
+    b_run = tenant_b.post(f"/v1/agents/{b_agent}/runs", json={"input": "go"}, headers=key)
+    assert b_run.status_code == 202
+    assert b_run.json()["id"] != first.json()["id"]
+    assert wait_for_run(tenant_a, first.json()["id"])["status"] == "succeeded"
+
+
+def test_invalid_tool_arguments_go_back_to_the_model(tenant_a: Api) -> None:
+    config = script(
+        {"tool_calls": [{"name": "calculator", "arguments": {"expr": 1}}]},
+        {"tool_calls": [{"name": "teleport", "arguments": {}}]},
+        calc("1/0"),
+        {"text": "I could not compute it."},
+    )
+    run = wait_for_run(tenant_a, run_agent(tenant_a, agent_with(tenant_a, config))["id"])
+    assert run["status"] == "succeeded"
+    steps = steps_of(tenant_a, run["id"])
+    tool_steps = [s for s in steps if s["kind"] == "tool"]
+    assert [s["status"] for s in tool_steps] == ["failed", "failed", "failed"]
+    assert "expression" in tool_steps[0]["error"]["message"]
+    assert "teleport" in tool_steps[1]["error"]["message"]
+    assert "division by zero" in tool_steps[2]["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("limits", "turns", "model", "code"),
+    [
+        ({"max_steps": 3}, [calc("1+1")] * 5, "demo", "max_steps_exceeded"),
+        ({"max_tokens": 30}, [calc("1+1")] * 5, "demo", "max_tokens_exceeded"),
+        ({"max_cost_usd": 0.5}, [calc("1+1")] * 5, "priced", "max_cost_exceeded"),
+    ],
+    ids=["steps", "tokens", "cost"],
+)
+def test_limits_end_the_run_with_a_clear_code(
+    tenant_a: Api, limits: dict[str, Any], turns: list[Any], model: str, code: str
+) -> None:
+    config = script(*turns, model=model, limits=limits)
+    run = wait_for_run(tenant_a, run_agent(tenant_a, agent_with(tenant_a, config))["id"])
+    assert run["status"] == "failed"
+    assert run["error"]["code"] == code
+    steps = steps_of(tenant_a, run["id"])
+    assert all(s["status"] != "running" for s in steps)
+    if code == "max_steps_exceeded":
+        assert len(steps) == 3
+    if code == "max_cost_exceeded":
+        assert run["cost_usd"] >= 0.5
+
+
+def test_the_run_timeout_ends_it_as_timed_out(tenant_a: Api) -> None:
+    config = script({"text": "too late", "delay_seconds": 30}, limits={"timeout_seconds": 2})
+    run = wait_for_run(tenant_a, run_agent(tenant_a, agent_with(tenant_a, config))["id"])
+    assert run["status"] == "timed_out"
+    assert run["error"]["code"] == "run_timeout"
+    (step,) = steps_of(tenant_a, run["id"])
+    assert step["status"] == "failed"
+
+
+def test_cancel_reaches_the_running_step(tenant_a: Api) -> None:
+    config = script({"text": "never", "delay_seconds": 60})
+    run = run_agent(tenant_a, agent_with(tenant_a, config))
+    wait_for_run(tenant_a, run["id"], until={"running"})
+    cancelling = tenant_a.ok(tenant_a.post(f"/v1/runs/{run['id']}/cancel"), 202)
+    assert cancelling["status"] in {"cancelling", "cancelled"}
+    ended = wait_for_run(tenant_a, run["id"], timeout=20)
+    assert ended["status"] == "cancelled"
+    assert [s["status"] for s in steps_of(tenant_a, run["id"])] == ["failed"]
+    again = tenant_a.post(f"/v1/runs/{run['id']}/cancel")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "run_finished"
+
+
+def test_non_retryable_errors_fail_the_run_with_an_actionable_message(tenant_a: Api) -> None:
+    broken = script({"error": {"message": "the model refused the prompt", "retryable": False}})
+    run = wait_for_run(tenant_a, run_agent(tenant_a, agent_with(tenant_a, broken, "broken"))["id"])
+    assert run["status"] == "failed"
+    assert run["error"]["message"] == "the model refused the prompt"
+    (step,) = steps_of(tenant_a, run["id"])
+    assert (step["status"], step["attempt"]) == ("failed", 1)
+
+    no_key = scripted_config(model={"provider": "openai", "name": "gpt-4o-mini"})
+    run = wait_for_run(tenant_a, run_agent(tenant_a, agent_with(tenant_a, no_key, "openai"))["id"])
+    assert run["status"] == "failed"
+    assert run["error"]["code"] == "provider_auth"
+    assert "OPENAI_API_KEY" in run["error"]["message"]
+
+
+def test_runs_of_another_tenant_are_invisible(tenant_a: Api, tenant_b: Api) -> None:
+    run = run_agent(tenant_a, agent_with(tenant_a, script({"text": "mine"})))
+    for response in (
+        tenant_b.get(f"/v1/runs/{run['id']}"),
+        tenant_b.get(f"/v1/runs/{run['id']}/steps"),
+        tenant_b.post(f"/v1/runs/{run['id']}/cancel"),
+    ):
+        assert response.status_code == 404
+    assert tenant_b.ok(tenant_b.get("/v1/runs"))["items"] == []
+    assert wait_for_run(tenant_a, run["id"])["status"] == "succeeded"
+
+
+def test_list_runs_filters_by_status_and_agent(tenant_a: Api) -> None:
+    good = agent_with(tenant_a, script({"text": "ok"}), "good")
+    bad = agent_with(tenant_a, script({"error": {"message": "no"}}), "bad")
+    ok_run = wait_for_run(tenant_a, run_agent(tenant_a, good)["id"])
+    failed_run = wait_for_run(tenant_a, run_agent(tenant_a, bad)["id"])
+    by_status = tenant_a.ok(tenant_a.get("/v1/runs", params={"status": "failed"}))["items"]
+    assert [r["id"] for r in by_status] == [failed_run["id"]]
+    by_agent = tenant_a.ok(tenant_a.get("/v1/runs", params={"agent_id": good}))["items"]
+    assert [r["id"] for r in by_agent] == [ok_run["id"]]
+    assert tenant_a.get("/v1/runs", params={"status": "sleeping"}).status_code == 422
+
+
+def test_a_long_run_continues_as_new_and_keeps_its_transcript(tenant_a: Api) -> None:
+    """Steps-per-execution is 6 in tests: 25 steps span several workflow executions."""
+    turns = [calc(f"{i}+1") for i in range(12)] + [{"text": "counted"}]
+    config = script(*turns, limits={"max_steps": 100})
+    run = wait_for_run(tenant_a, run_agent(tenant_a, agent_with(tenant_a, config))["id"])
+    assert run["status"] == "succeeded", run
+    steps = steps_of(tenant_a, run["id"])
+    assert [s["seq"] for s in steps] == list(range(1, 26))
+    assert steps[-2]["output"]["content"]["result"] == 12
