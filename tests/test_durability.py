@@ -1,0 +1,182 @@
+"""A killed worker, a restarted engine or a killed API loses nothing."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.main import create_app
+from backend.services.bootstrap import ensure_admin_key
+from tests.conftest import empty_all_tables, make_settings
+from tests.helpers import (
+    Api,
+    agent_with,
+    calc,
+    free_port,
+    run_agent,
+    script,
+    steps_of,
+    wait_for_run,
+)
+from tests.stack import start_temporal, start_worker, stop_process
+
+SLOW_FINISH = script(calc("2+2"), {"text": "four", "delay_seconds": 4})
+
+
+def wait_for_step(api: Api, run_id: str, seq: int, status: str = "running") -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if any(s["seq"] == seq and s["status"] == status for s in steps_of(api, run_id)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"step {seq} never became {status}: {steps_of(api, run_id)}")
+
+
+class Engine:
+    """A private task queue with workers this test may kill."""
+
+    def __init__(self, database_url: str, temporal_address: str, directory: Path) -> None:
+        self.directory = directory
+        self.env = {
+            "DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": temporal_address,
+            "AGENT_RUNTIME_TASK_QUEUE": f"durability-{secrets.token_hex(4)}",
+        }
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        worker = start_worker(self.env, self.directory / f"worker-{len(self.workers)}.log")
+        self.workers.append(worker)
+        return worker
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            stop_process(worker)
+
+
+@pytest.fixture
+def engine(database_url: str, temporal_address: str, tmp_path: Path) -> Iterator[Engine]:
+    private = Engine(database_url, temporal_address, tmp_path)
+    try:
+        yield private
+    finally:
+        private.stop()
+
+
+@pytest.fixture
+def tenant(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[Api]:
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        TEMPORAL_ADDRESS=engine.env["TEMPORAL_ADDRESS"],
+        AGENT_RUNTIME_TASK_QUEUE=engine.env["AGENT_RUNTIME_TASK_QUEUE"],
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        admin = Api(client, ensure_admin_key(app.state.engine, settings.admin_key_file))
+        yield admin.new_tenant_admin("durable")
+    empty_all_tables(app)
+    app.state.engine.dispose()
+
+
+def test_a_killed_worker_is_replaced_without_duplicate_steps(engine: Engine, tenant: Api) -> None:
+    first = engine.start_worker()
+    run = run_agent(tenant, agent_with(tenant, SLOW_FINISH))
+    wait_for_step(tenant, run["id"], 3)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    engine.start_worker()
+    finished = wait_for_run(tenant, run["id"], timeout=60)
+    assert (finished["status"], finished["output"]) == ("succeeded", "four")
+    steps = steps_of(tenant, run["id"])
+    assert [s["seq"] for s in steps] == [1, 2, 3]
+    assert [s["attempt"] for s in steps] == [1, 1, 2]  # only the in-flight step ran again
+
+
+def test_the_engine_restarts_mid_run_on_the_same_database(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    temporal_dir = tmp_path / "temporal"
+    server = start_temporal(temporal_dir, port)
+    engine = Engine(database_url, f"127.0.0.1:{port}", tmp_path)
+    try:
+        settings = make_settings(
+            database_url,
+            tmp_path,
+            TEMPORAL_ADDRESS=engine.env["TEMPORAL_ADDRESS"],
+            AGENT_RUNTIME_TASK_QUEUE=engine.env["AGENT_RUNTIME_TASK_QUEUE"],
+        )
+        app = create_app(settings)
+        with TestClient(app) as client:
+            admin = Api(client, ensure_admin_key(app.state.engine, settings.admin_key_file))
+            tenant = admin.new_tenant_admin("restart")
+            engine.start_worker()
+            run = run_agent(tenant, agent_with(tenant, SLOW_FINISH))
+            wait_for_step(tenant, run["id"], 3)
+            stop_process(server)
+            server = start_temporal(temporal_dir, port)
+            finished = wait_for_run(tenant, run["id"], timeout=90)
+            assert (finished["status"], finished["output"]) == ("succeeded", "four")
+            assert [s["seq"] for s in steps_of(tenant, run["id"])] == [1, 2, 3]
+        empty_all_tables(app)
+        app.state.engine.dispose()
+    finally:
+        engine.stop()
+        stop_process(server)
+
+
+def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop_process(process)
+    raise AssertionError(log.read_text())
+
+
+def test_a_killed_api_loses_no_run(engine: Engine, tmp_path: Path) -> None:
+    env = {**engine.env, "AGENT_RUNTIME_DATA_DIR": str(tmp_path / "api")}
+    port = free_port()
+    engine.start_worker()
+    api_process = start_api(env, port, tmp_path / "api.log")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            from backend.db import make_engine
+            from backend.settings import Settings
+
+            settings = Settings(**{k: v for k, v in env.items()})  # type: ignore[arg-type]
+            db = make_engine(settings.resolved_database_url)
+            admin = Api(http, ensure_admin_key(db, settings.admin_key_file))
+            tenant = admin.new_tenant_admin(f"api-{secrets.token_hex(3)}")
+            run = run_agent(tenant, agent_with(tenant, SLOW_FINISH))
+            os.kill(api_process.pid, signal.SIGKILL)
+            api_process.wait()
+            api_process = start_api(env, port, tmp_path / "api.log")
+            finished = wait_for_run(tenant, run["id"], timeout=60)
+            assert (finished["status"], finished["output"]) == ("succeeded", "four")
+            db.dispose()
+    finally:
+        stop_process(api_process)
