@@ -15,6 +15,7 @@ from tests.helpers import (
     steps_of,
     wait_for_run,
 )
+from tests.provider_doubles import chat_completion, chat_completions_double, openai_error
 
 pytestmark = pytest.mark.usefixtures("engine_env")
 
@@ -196,3 +197,41 @@ def test_a_long_run_continues_as_new_and_keeps_its_transcript(tenant_a: Api) -> 
     steps = steps_of(tenant_a, run["id"])
     assert [s["seq"] for s in steps] == list(range(1, 26))
     assert steps[-2]["output"]["content"]["result"] == 12
+
+
+def test_an_openai_compatible_model_through_the_worker(tenant_a: Api) -> None:
+    """The real client code path against a local chat-completions server, with a 429 retried."""
+    with chat_completions_double() as llm:
+        llm.enqueue(429, openai_error("rate_limit_error", "slow down", "rate_limit_exceeded"))
+        llm.enqueue(
+            200, chat_completion(tool_calls=[("call_a", "calculator", {"expression": "3*3"})])
+        )
+        llm.enqueue(200, chat_completion("Three squared is 9.", prompt_tokens=40))
+        config = scripted_config(
+            model={
+                "provider": "openai_compatible",
+                "name": "local-llm",
+                "parameters": {"base_url": llm.base_url, "temperature": 0},
+            },
+            system_prompt="Use the calculator.",
+        )
+        run = wait_for_run(
+            tenant_a, run_agent(tenant_a, agent_with(tenant_a, config), "3*3?")["id"]
+        )
+        assert (run["status"], run["output"]) == ("succeeded", "Three squared is 9.")
+        steps = steps_of(tenant_a, run["id"])
+        assert [(s["kind"], s["attempt"]) for s in steps] == [
+            ("model", 2),
+            ("tool", 1),
+            ("model", 1),
+        ]
+        assert steps[0]["usage"] == {"input_tokens": 11, "output_tokens": 7}
+        assert run["usage"]["input_tokens"] == 11 + 40
+        final_request = llm.requests[-1].body
+        assert final_request["model"] == "local-llm"
+        assert final_request["temperature"] == 0
+        assert final_request["messages"][0] == {"role": "system", "content": "Use the calculator."}
+        tool_message = final_request["messages"][-1]
+        assert tool_message["role"] == "tool"
+        assert tool_message["tool_call_id"] == "call_a"
+        assert '"result": 9' in tool_message["content"]
