@@ -9,6 +9,7 @@ tables at all, so a forgotten scope is an error, never a leak.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
@@ -95,15 +96,20 @@ def _scope_statement(state: ORMExecuteState) -> None:
         raise UnscopedAccessError("query on tenant-owned data from a session without a scope")
     if isinstance(scope, AllTenants):
         return
-    state.statement = state.statement.options(
-        *(
-            with_loader_criteria(model, model.tenant_id == scope.tenant_id, include_aliases=True)
-            for model in _tenant_owned_models()
-        )
+    state.statement = state.statement.options(*_tenant_criteria(scope.tenant_id))
+
+
+@lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: str) -> tuple[Any, ...]:
+    """The WHERE tenant_id = ... rules for every tenant-owned table, built once per tenant."""
+    return tuple(
+        with_loader_criteria(model, model.tenant_id == tenant_id, include_aliases=True)
+        for model in _tenant_owned_models()
     )
 
 
-def _tenant_owned_models() -> list[type[Any]]:
+@lru_cache(maxsize=1)
+def _tenant_owned_models() -> tuple[type[Any], ...]:
     """Every mapped table class that carries a tenant id."""
     found: list[type[Any]] = []
     pending: list[type[Any]] = [TenantOwned]
@@ -112,7 +118,7 @@ def _tenant_owned_models() -> list[type[Any]]:
         pending.extend(cls.__subclasses__())
         if cls is not TenantOwned and hasattr(cls, "__table__") and cls not in found:
             found.append(cls)
-    return found
+    return tuple(found)
 
 
 @event.listens_for(Session, "before_flush")

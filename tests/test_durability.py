@@ -5,6 +5,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,15 +31,16 @@ from tests.stack import start_temporal, start_worker, stop_process
 SLOW_FINISH = script(calc("2+2"), {"text": "four", "delay_seconds": 4})
 
 
-def wait_for_step(api: Api, run_id: str, seq: int, status: str = "running") -> None:
-    import time
-
+def wait_until_in_final_step(api: Api, run_id: str) -> None:
+    """Step 2 (the tool) is recorded; step 3 (a 4 s model call) is then under way."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if any(s["seq"] == seq and s["status"] == status for s in steps_of(api, run_id)):
+        if any(s["seq"] == 2 and s["status"] == "succeeded" for s in steps_of(api, run_id)):
+            time.sleep(1)
+            assert len(steps_of(api, run_id)) == 2
             return
         time.sleep(0.05)
-    raise AssertionError(f"step {seq} never became {status}: {steps_of(api, run_id)}")
+    raise AssertionError(f"step 2 never ended: {steps_of(api, run_id)}")
 
 
 class Engine:
@@ -91,7 +93,7 @@ def tenant(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[Api]:
 def test_a_killed_worker_is_replaced_without_duplicate_steps(engine: Engine, tenant: Api) -> None:
     first = engine.start_worker()
     run = run_agent(tenant, agent_with(tenant, SLOW_FINISH))
-    wait_for_step(tenant, run["id"], 3)
+    wait_until_in_final_step(tenant, run["id"])
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     engine.start_worker()
@@ -122,7 +124,7 @@ def test_the_engine_restarts_mid_run_on_the_same_database(
             tenant = admin.new_tenant_admin("restart")
             engine.start_worker()
             run = run_agent(tenant, agent_with(tenant, SLOW_FINISH))
-            wait_for_step(tenant, run["id"], 3)
+            wait_until_in_final_step(tenant, run["id"])
             stop_process(server)
             server = start_temporal(temporal_dir, port)
             finished = wait_for_run(tenant, run["id"], timeout=90)
@@ -144,8 +146,6 @@ def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[byt
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    import time
-
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

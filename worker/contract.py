@@ -42,6 +42,8 @@ class FinishRunInput:
     status: str
     error_code: str | None = None
     error_message: str | None = None
+    # (seq, kind, name) of a step the ending cut short; name is empty for model steps.
+    in_flight: tuple[int, str, str] | None = None
 
 
 # Failure types that retrying cannot fix; the workflow ends the run with them.

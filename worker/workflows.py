@@ -46,6 +46,8 @@ class LimitReachedError(Exception):
 class AgentRunWorkflow:
     def __init__(self) -> None:
         self.state: AgentRunInput | None = None
+        # (seq, kind, name) of the step being executed, so an ending can close it.
+        self.in_flight: tuple[int, str, str] | None = None
 
     @workflow.run
     async def run(self, run_input: AgentRunInput) -> AgentRunResult:
@@ -78,6 +80,7 @@ class AgentRunWorkflow:
         steps_this_execution = 0
         while True:
             self._check_limits(state)
+            self.in_flight = (state.next_seq, "model", "")
             model: ModelStepResult = await workflow.execute_activity(
                 "call_model",
                 ModelStepInput(state.run_id, state.tenant_id, state.next_seq),
@@ -88,13 +91,15 @@ class AgentRunWorkflow:
             )
             state.next_seq += 1
             steps_this_execution += 1
+            self.in_flight = None
             state.input_tokens += model.input_tokens
             state.output_tokens += model.output_tokens
             state.cost_usd += model.cost_usd
             if model.final:
                 return
-            for index, _name in enumerate(model.tool_names):
+            for index, name in enumerate(model.tool_names):
                 self._check_steps(state)
+                self.in_flight = (state.next_seq, "tool", name)
                 await workflow.execute_activity(
                     "run_tool",
                     ToolStepInput(state.run_id, state.tenant_id, state.next_seq, model.seq, index),
@@ -105,6 +110,7 @@ class AgentRunWorkflow:
                 )
                 state.next_seq += 1
                 steps_this_execution += 1
+            self.in_flight = None
             if (
                 steps_this_execution >= state.steps_per_execution
                 or workflow.info().is_continue_as_new_suggested()
@@ -137,7 +143,7 @@ class AgentRunWorkflow:
     ) -> AgentRunResult:
         await workflow.execute_local_activity(
             "finish_run",
-            FinishRunInput(state.run_id, state.tenant_id, status, code, message),
+            FinishRunInput(state.run_id, state.tenant_id, status, code, message, self.in_flight),
             start_to_close_timeout=timedelta(seconds=30),
         )
         return self._result(state, status, code)

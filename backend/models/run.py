@@ -45,6 +45,11 @@ class InvalidTransitionError(ValueError):
     pass
 
 
+def statuses_that_may_become(new: RunStatus) -> frozenset[RunStatus]:
+    """For conditional updates (`... WHERE status IN (...)`) that race safely."""
+    return frozenset(s for s, targets in ALLOWED_TRANSITIONS.items() if new in targets)
+
+
 def check_transition(current: RunStatus, new: RunStatus) -> None:
     """The one place run status changes are validated."""
     if new != current and new not in ALLOWED_TRANSITIONS[current]:

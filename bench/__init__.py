@@ -1,0 +1,1 @@
+"""Benchmarks: ratios against bare Temporal, measured side by side. Not tests."""
