@@ -12,7 +12,7 @@ ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install dev api test lint format typecheck pytest lock clean
+.PHONY: install dev api worker bench test lint format pytest lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ dev: install
 
 api: install
 	$(BIN)/agent-runtime api $(ARGS)
+
+worker: install
+	$(BIN)/agent-runtime worker $(ARGS)
+
+## Our runs vs bare temporalio, side by side (not a test).
+bench: install
+	$(BIN)/python -m bench.runs $(ARGS)
 
 ## Lint, type-check and run every test (SQLite, and Postgres when reachable; CI requires it).
 test: lint pytest

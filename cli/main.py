@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from backend.settings import DEFAULT_DATA_DIR
-from cli.supervisor import Child, Supervisor
+from cli.supervisor import Child, StopRequestedError, Supervisor, raise_on_sigterm
 
 app = typer.Typer(no_args_is_help=True, help="Agent Runtime: durable AI agents.")
 console = Console()
@@ -112,16 +112,24 @@ def dev(
     from backend.migrate import upgrade_from_settings
     from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agent
     from backend.settings import Settings
-    from cli.temporal_server import dev_server_command, wait_for_port
+    from cli.temporal_server import dev_server_command, port_in_use, wait_for_port
 
     data_dir = _use_data_dir(data_dir)
     settings = Settings()
     supervisor = Supervisor(console)
+    raise_on_sigterm()
     try:
         temporal_address = settings.temporal_address
         if not temporal_address:
+            if port_in_use(temporal_port):
+                console.print(
+                    f"[red]Port {temporal_port} is taken. Pass --temporal-port, or set "
+                    "TEMPORAL_ADDRESS to use a Temporal server that is already running.[/]"
+                )
+                raise typer.Exit(2)
+            # Children start outside spinners: the spinner's thread must not be forked with them.
+            supervisor.start(Child("temporal", dev_server_command(data_dir, temporal_port)))
             with console.status("starting the durable engine (Temporal dev server)"):
-                supervisor.start(Child("temporal", dev_server_command(data_dir, temporal_port)))
                 wait_for_port(temporal_port)
             temporal_address = f"127.0.0.1:{temporal_port}"
         with console.status("migrating the database"):
@@ -157,6 +165,9 @@ def dev(
         api_url = f"http://127.0.0.1:{api_port}"
         with console.status("starting the API and a worker"):
             _wait_ready(api_url, supervisor)
+    except StopRequestedError:
+        supervisor.stop_all()
+        raise typer.Exit(0) from None
     except BaseException:
         supervisor.stop_all()
         raise

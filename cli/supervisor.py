@@ -1,16 +1,45 @@
 """Run several child processes as one: stop all on Ctrl-C/SIGTERM, report any that dies."""
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
 from rich.console import Console
 
 STOP_GRACE_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a child gets SIGTERM if the supervisor itself is killed, so none is orphaned."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+    def arrange() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return arrange
+
+
+class StopRequestedError(Exception):
+    """SIGTERM arrived while the supervisor was still starting its children."""
+
+
+def raise_on_sigterm() -> None:
+    """Until `wait()` takes over, turn SIGTERM into an exception, so cleanup code runs."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise StopRequestedError
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 @dataclass
@@ -29,7 +58,10 @@ class Supervisor:
 
     def start(self, child: Child) -> Child:
         child.process = subprocess.Popen(  # noqa: S603  (argv is ours)
-            list(child.argv), env={**os.environ, **child.env}, start_new_session=True
+            list(child.argv),
+            env={**os.environ, **child.env},
+            start_new_session=True,
+            preexec_fn=_die_with_parent(),
         )
         self.children.append(child)
         return child

@@ -53,6 +53,11 @@ def dev_server_command(data_dir: Path, port: int) -> list[str]:
     ]
 
 
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
 def wait_for_port(port: int, timeout: float = 30.0, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while True:

@@ -15,7 +15,14 @@ import pytest
 
 from client import AgentRuntimeClient, ApiError
 from tests.conftest import fresh_postgres_database, require_postgres
-from tests.helpers import Api, error_fields, free_port, scripted_config
+from tests.helpers import (
+    Api,
+    error_fields,
+    free_port,
+    run_agent,
+    scripted_config,
+    wait_for_run,
+)
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +83,8 @@ def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
                 str(data_dir),
                 "--api-port",
                 str(port),
+                "--temporal-port",
+                str(free_port()),
             ],
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -86,21 +95,28 @@ def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url, process, output)
-        yield DevStack(process, url, data_dir, output)
+        stack = DevStack(process, url, data_dir, output)
+        deadline = time.monotonic() + 30
+        while "Agent Runtime is up" not in stack.printed:
+            assert time.monotonic() < deadline, stack.printed
+            time.sleep(0.1)
+        yield stack
     finally:
         stop(process)
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
+def children_of(pid: int) -> dict[int, str]:
+    """Child pid -> its command line."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
+                found[int(entry.name)] = command
     return found
 
 
@@ -153,6 +169,13 @@ def test_a_new_user_session(kind: str, tmp_path: Path) -> None:
                     client_b.get_agent(agent["id"])
                 assert (refused.value.status, refused.value.code) == (404, "not_found")
 
+            # The demo agent seeded on first start runs without any model key.
+            (demo,) = admin.ok(admin.get("/v1/agents", params={"q": "demo"}))["items"]
+            run = run_agent(admin, demo["id"], "What is 6 times 7?")
+            finished = wait_for_run(admin, run["id"])
+            assert finished["status"] == "succeeded"
+            assert "42" in finished["output"]
+
             openapi = http.get("/openapi.json").json()
             assert "/v1/agents/{agent_id}/versions/{number}" in openapi["paths"]
 
@@ -175,7 +198,11 @@ def test_the_admin_key_survives_a_restart(tmp_path: Path) -> None:
 def test_sigterm_stops_every_child(tmp_path: Path) -> None:
     with dev_stack(tmp_path / "data") as stack:
         children = children_of(stack.process.pid)
-        assert children
+        commands = " ".join(children.values())
+        assert len(children) == 3, children
+        assert "start-dev" in commands
+        assert "uvicorn" in commands
+        assert "-m worker" in commands
         os.kill(stack.process.pid, signal.SIGTERM)
         assert stack.process.wait(timeout=20) == 0
     for pid in children:
@@ -187,10 +214,26 @@ def test_sigterm_stops_every_child(tmp_path: Path) -> None:
 
 def test_a_child_that_dies_is_reported(tmp_path: Path) -> None:
     with dev_stack(tmp_path / "data") as stack:
-        (api_pid,) = children_of(stack.process.pid)
+        children = children_of(stack.process.pid)
+        (api_pid,) = [pid for pid, command in children.items() if "uvicorn" in command]
         os.kill(api_pid, signal.SIGKILL)
         assert stack.process.wait(timeout=20) != 0
         assert "api exited unexpectedly" in stack.printed
+
+
+def test_dev_uses_the_engine_named_by_temporal_address(
+    tmp_path: Path, temporal_address: str
+) -> None:
+    with dev_stack(tmp_path / "data", TEMPORAL_ADDRESS=temporal_address) as stack:
+        commands = " ".join(children_of(stack.process.pid).values())
+        assert "start-dev" not in commands
+        assert temporal_address in stack.printed
+        key = (stack.data_dir / "admin.key").read_text().strip()
+        with httpx.Client(base_url=stack.url, timeout=10) as http:
+            admin = Api(http, key)
+            (demo,) = admin.ok(admin.get("/v1/agents", params={"q": "demo"}))["items"]
+            finished = wait_for_run(admin, run_agent(admin, demo["id"])["id"])
+            assert finished["status"] == "succeeded"
 
 
 def test_plain_entry_points(tmp_path: Path) -> None:
