@@ -1,12 +1,17 @@
 """A worker process: polls the run task queue and executes workflows and activities."""
 
 import asyncio
+import hashlib
 import logging
 import signal
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import backend.workflow_contract as workflow_contract_module
+import worker.contract as contract_module
+import worker.workflows as workflows_module
 from backend.db import make_engine
 from worker.activities import RunActivities
 from worker.pricing import PriceTable
@@ -15,6 +20,18 @@ from worker.settings import WorkerSettings
 from worker.workflows import AgentRunWorkflow
 
 log = logging.getLogger("agent_runtime.worker")
+
+
+def workflow_build_id() -> str:
+    """Identify the workflow code by the files that define it.
+
+    The SDK's default hashes every loaded module, which takes seconds with the provider SDKs
+    loaded; this keeps worker start-up fast.
+    """
+    digest = hashlib.sha256()
+    for module in (workflows_module, contract_module, workflow_contract_module):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return f"agent-runtime-{digest.hexdigest()[:16]}"
 
 
 def build_worker(client: Client, settings: WorkerSettings) -> Worker:
@@ -29,6 +46,7 @@ def build_worker(client: Client, settings: WorkerSettings) -> Worker:
         workflows=[AgentRunWorkflow],
         activities=activities.all(),
         max_concurrent_activities=settings.max_concurrent_activities,
+        build_id=workflow_build_id(),
     )
 
 

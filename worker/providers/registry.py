@@ -1,9 +1,13 @@
-"""Which provider serves which `model.provider`, with credentials from the worker's environment."""
+"""Which provider serves which `model.provider`, with credentials from the worker's environment.
+
+The SDK-backed providers are built on first use: their SDKs take seconds to import, which a
+worker that only ever runs scripted models should not pay at start-up.
+"""
+
+from collections.abc import Callable
 
 from backend.models.agent_config import ModelSpec
-from worker.providers.anthropic_messages import AnthropicProvider
 from worker.providers.base import Provider
-from worker.providers.openai_chat import OpenAIChatProvider
 from worker.providers.scripted import ScriptedProvider
 from worker.settings import WorkerSettings
 from worker.types import Message, ModelReply, ProviderError, ToolSpec
@@ -12,6 +16,19 @@ from worker.types import Message, ModelReply, ProviderError, ToolSpec
 def _secret(value: object) -> str | None:
     get = getattr(value, "get_secret_value", None)
     return get() if get else None
+
+
+class _OnFirstUse:
+    def __init__(self, build: Callable[[], Provider]) -> None:
+        self.build = build
+        self.provider: Provider | None = None
+
+    async def complete(
+        self, spec: ModelSpec, system_prompt: str, messages: list[Message], tools: list[ToolSpec]
+    ) -> ModelReply:
+        if self.provider is None:
+            self.provider = self.build()
+        return await self.provider.complete(spec, system_prompt, messages, tools)
 
 
 class _MissingCredentials:
@@ -34,11 +51,13 @@ class _OpenAICompatible:
     def __init__(self, api_key: str | None, timeout: float) -> None:
         self.api_key = api_key
         self.timeout = timeout
-        self.clients: dict[str, OpenAIChatProvider] = {}
+        self.clients: dict[str, Provider] = {}
 
     async def complete(
         self, spec: ModelSpec, system_prompt: str, messages: list[Message], tools: list[ToolSpec]
     ) -> ModelReply:
+        from worker.providers.openai_chat import OpenAIChatProvider
+
         base_url = spec.parameters.get("base_url")
         if not isinstance(base_url, str) or not base_url:
             raise ProviderError(
@@ -51,6 +70,18 @@ class _OpenAICompatible:
         return await self.clients[base_url].complete(spec, system_prompt, messages, tools)
 
 
+def _openai(api_key: str, base_url: str | None, timeout: float) -> Provider:
+    from worker.providers.openai_chat import OpenAIChatProvider
+
+    return OpenAIChatProvider(api_key, base_url, timeout)
+
+
+def _anthropic(api_key: str, base_url: str | None, timeout: float) -> Provider:
+    from worker.providers.anthropic_messages import AnthropicProvider
+
+    return AnthropicProvider(api_key, base_url, timeout)
+
+
 def build_providers(settings: WorkerSettings) -> dict[str, Provider]:
     timeout = settings.model_timeout_seconds
     openai_key = _secret(settings.openai_api_key)
@@ -58,7 +89,7 @@ def build_providers(settings: WorkerSettings) -> dict[str, Provider]:
     return {
         "scripted": ScriptedProvider(),
         "openai": (
-            OpenAIChatProvider(openai_key, settings.openai_base_url, timeout)
+            _OnFirstUse(lambda: _openai(openai_key, settings.openai_base_url, timeout))
             if openai_key
             else _MissingCredentials("OPENAI_API_KEY")
         ),
@@ -66,7 +97,7 @@ def build_providers(settings: WorkerSettings) -> dict[str, Provider]:
             _secret(settings.openai_compatible_api_key), timeout
         ),
         "anthropic": (
-            AnthropicProvider(anthropic_key, settings.anthropic_base_url, timeout)
+            _OnFirstUse(lambda: _anthropic(anthropic_key, settings.anthropic_base_url, timeout))
             if anthropic_key
             else _MissingCredentials("ANTHROPIC_API_KEY")
         ),
