@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -74,20 +75,29 @@ def engine(database_url: str, temporal_address: str, tmp_path: Path) -> Iterator
         private.stop()
 
 
-@pytest.fixture
-def tenant(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[Api]:
+@contextmanager
+def tenant_on(engine: Engine, database_url: str, directory: Path) -> Iterator[Api]:
+    """An API in this process, starting runs on the engine's private task queue."""
     settings = make_settings(
         database_url,
-        tmp_path,
+        directory,
         TEMPORAL_ADDRESS=engine.env["TEMPORAL_ADDRESS"],
         AGENT_RUNTIME_TASK_QUEUE=engine.env["AGENT_RUNTIME_TASK_QUEUE"],
     )
     app = create_app(settings)
-    with TestClient(app) as client:
-        admin = Api(client, ensure_admin_key(app.state.engine, settings.admin_key_file))
-        yield admin.new_tenant_admin("durable")
-    empty_all_tables(app)
-    app.state.engine.dispose()
+    try:
+        with TestClient(app) as client:
+            admin = Api(client, ensure_admin_key(app.state.engine, settings.admin_key_file))
+            yield admin.new_tenant_admin(f"durable-{secrets.token_hex(3)}")
+    finally:
+        empty_all_tables(app)
+        app.state.engine.dispose()
+
+
+@pytest.fixture
+def tenant(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[Api]:
+    with tenant_on(engine, database_url, tmp_path) as api:
+        yield api
 
 
 def test_a_killed_worker_is_replaced_without_duplicate_steps(engine: Engine, tenant: Api) -> None:
@@ -112,16 +122,7 @@ def test_the_engine_restarts_mid_run_on_the_same_database(
     server = start_temporal(temporal_dir, port)
     engine = Engine(database_url, f"127.0.0.1:{port}", tmp_path)
     try:
-        settings = make_settings(
-            database_url,
-            tmp_path,
-            TEMPORAL_ADDRESS=engine.env["TEMPORAL_ADDRESS"],
-            AGENT_RUNTIME_TASK_QUEUE=engine.env["AGENT_RUNTIME_TASK_QUEUE"],
-        )
-        app = create_app(settings)
-        with TestClient(app) as client:
-            admin = Api(client, ensure_admin_key(app.state.engine, settings.admin_key_file))
-            tenant = admin.new_tenant_admin("restart")
+        with tenant_on(engine, database_url, tmp_path) as tenant:
             engine.start_worker()
             run = run_agent(tenant, agent_with(tenant, SLOW_FINISH))
             wait_until_in_final_step(tenant, run["id"])
@@ -130,8 +131,6 @@ def test_the_engine_restarts_mid_run_on_the_same_database(
             finished = wait_for_run(tenant, run["id"], timeout=90)
             assert (finished["status"], finished["output"]) == ("succeeded", "four")
             assert [s["seq"] for s in steps_of(tenant, run["id"])] == [1, 2, 3]
-        empty_all_tables(app)
-        app.state.engine.dispose()
     finally:
         engine.stop()
         stop_process(server)
