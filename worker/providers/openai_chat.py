@@ -5,9 +5,8 @@ one provider serves both `openai` and `openai_compatible`; only the base URL and
 """
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import openai
@@ -20,52 +19,28 @@ from openai.types.chat import (
 )
 
 from backend.models.agent_config import ModelSpec
+from worker.providers.common import (
+    INVALID_JSON_KEY,
+    RUNTIME_PARAMETERS,
+    HTTPProvider,
+    request_parameters,
+)
 from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolSpec
-
-NO_KEY_PLACEHOLDER = "not-needed"
-"""Sent when no key is configured: the SDK insists on one, local servers ignore it."""
-
-RUNTIME_PARAMETERS = frozenset({"base_url", "api_key_env", "script"})
-"""Keys of `ModelSpec.parameters` that configure the runtime, never sent to the provider."""
 
 RESERVED_PARAMETERS = frozenset({"model", "messages", "tools", "stream"})
 """Request fields this provider sets itself; a parameter with that name would override them."""
 
-RETRYABLE_STATUSES = frozenset({408, 409})
-MAX_DETAIL_CHARS = 500
-INVALID_JSON_KEY = "__invalid_json__"
 
+class OpenAIChatProvider(HTTPProvider[openai.AsyncOpenAI]):
+    """One Chat Completions call per model turn, with the SDK's own retries off."""
 
-class OpenAIChatProvider:
-    """One Chat Completions call per model turn, with the SDK's own retries off.
+    detail_keys = ("message", "detail")
+    """Compatible servers may explain errors in `detail` rather than `message`."""
 
-    The durable engine retries failed activities itself, so every attempt stays visible in the
-    run's history instead of disappearing inside the SDK.
-    """
-
-    def __init__(
-        self, api_key: str | None, base_url: str | None = None, timeout: float = 120.0
-    ) -> None:
-        self._key_configured = bool(api_key)
-        self._secret = api_key or ""
-        self._timeout = timeout
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key or NO_KEY_PLACEHOLDER,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=0,
+    def _connect(self, api_key: str, base_url: str | None, timeout: float) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
-        self._where = _without_userinfo(str(self._client.base_url))
-
-    async def aclose(self) -> None:
-        """Close pooled connections; call once the worker stops using this provider."""
-        await self._client.close()
-
-    async def __aenter__(self) -> "OpenAIChatProvider":
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     async def complete(
         self,
@@ -75,7 +50,7 @@ class OpenAIChatProvider:
         tools: list[ToolSpec],
     ) -> ModelReply:
         label = "OpenAI" if spec.provider == "openai" else "the OpenAI-compatible server"
-        extra_body = _request_parameters(spec.parameters)
+        extra_body = request_parameters(spec.parameters, RUNTIME_PARAMETERS, RESERVED_PARAMETERS)
         request_tools = [_tool(tool) for tool in tools]
         try:
             completion = await self._client.chat.completions.create(
@@ -85,75 +60,24 @@ class OpenAIChatProvider:
                 extra_body=extra_body or None,
             )
         except openai.APITimeoutError:
-            raise ProviderError(
-                f"{label} at {self._where} did not answer within {self._timeout:g}s "
-                f"(model {spec.name!r})",
-                retryable=True,
-                code="provider_unavailable",
-            ) from None
+            raise self._timeout_error(label, spec.name) from None
         except openai.APIConnectionError as exc:
-            raise ProviderError(
-                f"could not connect to {label} at {self._where}: {self._redact(_cause(exc))}; "
-                "check the base URL and that the server is running",
-                retryable=True,
-                code="provider_unavailable",
-            ) from None
+            advice = "check the base URL and that the server is running"
+            raise self._connection_error(label, exc, advice) from None
         except openai.APIStatusError as exc:
-            raise self._status_error(label, spec.name, exc) from None
+            if exc.status_code == 429 and exc.code == "insufficient_quota":
+                raise self._answered(
+                    label,
+                    exc.status_code,
+                    exc.body,
+                    "the account's quota is used up; retrying will not help until it is raised",
+                    retryable=False,
+                    code="rate_limited",
+                ) from None
+            raise self._status_error(label, spec.name, exc.status_code, exc.body) from None
         except openai.OpenAIError as exc:
-            raise ProviderError(
-                f"{label} call failed: {self._redact(str(exc))}",
-                retryable=False,
-                code="provider_rejected",
-            ) from None
+            raise self._call_failed(label, exc) from None
         return _reply(completion, label)
-
-    def _status_error(self, label: str, model: str, exc: openai.APIStatusError) -> ProviderError:
-        status = exc.status_code
-        detail = self._redact(_provider_message(exc.body))
-        said = f"{label} answered HTTP {status}: {detail}"
-        if status == 429 and exc.code == "insufficient_quota":
-            return ProviderError(
-                f"{said} (the account's quota is used up; retrying will not help until it is "
-                "raised)",
-                retryable=False,
-                code="rate_limited",
-            )
-        if status == 429:
-            return ProviderError(f"{said} (rate limited)", retryable=True, code="rate_limited")
-        if status >= 500 or status in RETRYABLE_STATUSES:
-            return ProviderError(
-                f"{said} (temporary failure)", retryable=True, code="provider_unavailable"
-            )
-        if status in (401, 403):
-            hint = (
-                f"check that the API key (parameters.api_key_env) is valid and may use {model!r}"
-                if self._key_configured
-                else "no API key is configured; set parameters.api_key_env to a worker env var"
-            )
-            return ProviderError(f"{said} ({hint})", retryable=False, code="provider_auth")
-        hint = (
-            f"check the model name {model!r} and the base URL {self._where}"
-            if status == 404
-            else "check the model name, parameters and tool schemas"
-        )
-        return ProviderError(f"{said} ({hint})", retryable=False, code="provider_rejected")
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "[redacted]") if self._secret else text
-
-
-def _request_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """Everything not ours goes to the provider verbatim; it rejects what it doesn't know."""
-    clash = sorted(RESERVED_PARAMETERS.intersection(parameters))
-    if clash:
-        raise ProviderError(
-            f"model parameters {', '.join(clash)} are set by the runtime; "
-            "remove them from the agent's model parameters",
-            retryable=False,
-            code="provider_rejected",
-        )
-    return {key: value for key, value in parameters.items() if key not in RUNTIME_PARAMETERS}
 
 
 def _messages(system_prompt: str, messages: Iterable[Message]) -> list[ChatCompletionMessageParam]:
@@ -236,27 +160,3 @@ def _arguments(raw: object) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {INVALID_JSON_KEY: text}
     return parsed if isinstance(parsed, dict) else {INVALID_JSON_KEY: text}
-
-
-def _provider_message(body: object) -> str:
-    """The provider's own explanation, whichever error shape the server uses."""
-    error = body.get("error", body) if isinstance(body, Mapping) else body
-    if isinstance(error, Mapping):
-        message = error.get("message") or error.get("detail") or json.dumps(error, default=str)
-    elif error is None:
-        message = "no error details"
-    else:
-        message = str(error)
-    text = str(message).strip()
-    return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS] + "..."
-
-
-def _cause(exc: BaseException) -> str:
-    cause = exc.__cause__ or exc.__context__
-    return str(cause) if cause is not None and str(cause) else str(exc)
-
-
-def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)).rstrip("/")
