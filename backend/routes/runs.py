@@ -6,7 +6,7 @@ from anyio import from_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from backend.deps import CanRead, CanWrite, SettingsDep, TenantSessionDep
-from backend.errors import ApiError
+from backend.errors import ApiError, ErrorResponse
 from backend.models import RunCreate, RunPublic, RunStatus, StepPublic
 from backend.pagination import Page, PageParams, page_params
 from backend.services import runs as service
@@ -24,7 +24,10 @@ def _engine(request: Request) -> RunEngine:
 @router.post(
     "/v1/agents/{agent_id}/runs",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={200: {"model": RunPublic, "description": "The run an Idempotency-Key made"}},
+    responses={
+        200: {"model": RunPublic, "description": "The run an Idempotency-Key made"},
+        503: {"model": ErrorResponse, "description": "The durable engine is unreachable"},
+    },
 )
 def create_run(
     agent_id: str,
@@ -83,7 +86,11 @@ def list_steps(
     return service.list_steps(session, run_id, params)
 
 
-@router.post("/v1/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/v1/runs/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={503: {"model": ErrorResponse, "description": "The durable engine is unreachable"}},
+)
 def cancel_run(
     run_id: str, request: Request, session: TenantSessionDep, _principal: CanWrite
 ) -> RunPublic:
