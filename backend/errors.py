@@ -40,6 +40,16 @@ class ApiError(Exception):
         self.headers = headers
 
 
+def invalid(field: str, location: str, message: str, code: str = "validation_error") -> ApiError:
+    """A 422 in the shape request validation uses, for checks only the service can make."""
+    return ApiError(
+        422,
+        code,
+        f"{field}: {message}",
+        [{"field": field, "location": location, "message": message}],
+    )
+
+
 def not_found(kind: str, identifier: object) -> ApiError:
     return ApiError(404, "not_found", f"{kind} {identifier!r} not found")
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from backend.errors import ApiError
+from backend.errors import invalid
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
@@ -42,12 +42,7 @@ def decode_cursor(cursor: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(
-            422,
-            "validation_error",
-            "cursor: not a cursor this API issued",
-            [{"field": "cursor", "location": "query", "message": "malformed cursor"}],
-        ) from None
+        raise invalid("cursor", "query", "not a cursor this API issued") from None
 
 
 def paginate(

@@ -37,6 +37,15 @@ def parse_key(key: str) -> tuple[str, str] | None:
     return lookup, secret
 
 
+def key_material(key: str) -> GeneratedKey | None:
+    """The stored form of a key someone holds, or None if it is not shaped like a key."""
+    parsed = parse_key(key)
+    if parsed is None:
+        return None
+    lookup, secret = parsed
+    return GeneratedKey(lookup, hash_secret(secret), key)
+
+
 def secret_matches(secret: str, secret_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), secret_hash)
 

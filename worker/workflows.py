@@ -45,13 +45,12 @@ class LimitReachedError(Exception):
 @workflow.defn(name=WORKFLOW_NAME)
 class AgentRunWorkflow:
     def __init__(self) -> None:
-        self.state: AgentRunInput | None = None
         # (seq, kind, name) of the step being executed, so an ending can close it.
         self.in_flight: tuple[int, str, str] | None = None
 
     @workflow.run
     async def run(self, run_input: AgentRunInput) -> AgentRunResult:
-        state = self.state = run_input
+        state = run_input
         if state.deadline_epoch_ms is None:
             now_ms = int(workflow.now().timestamp() * 1000)
             state.deadline_epoch_ms = now_ms + state.limits.timeout_seconds * 1000

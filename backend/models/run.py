@@ -31,7 +31,7 @@ TERMINAL_STATUSES = frozenset(
     {RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled, RunStatus.timed_out}
 )
 
-_ENDINGS = {RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled, RunStatus.timed_out}
+_ENDINGS = TERMINAL_STATUSES
 ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.queued: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
     RunStatus.running: frozenset({RunStatus.awaiting_approval, RunStatus.cancelling} | _ENDINGS),
@@ -173,22 +173,8 @@ class RunPublic(SQLModel):
 
     @classmethod
     def of(cls, run: Run) -> "RunPublic":
-        return cls(
-            id=run.id,
-            agent_id=run.agent_id,
-            version=run.version_number,
-            status=run.status,
-            input=run.input,
-            context=run.context,
-            output=run.output,
-            usage=Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens),
-            cost_usd=run.cost_usd,
-            error=run.error,
-            trace_url=run.trace_url,
-            created_by=run.created_by,
-            created_at=run.created_at,
-            started_at=run.started_at,
-            ended_at=run.ended_at,
+        return cls.model_validate(
+            run, update={"version": run.version_number, "usage": Usage.model_validate(run)}
         )
 
 
@@ -208,17 +194,4 @@ class StepPublic(SQLModel):
 
     @classmethod
     def of(cls, step: RunStep) -> "StepPublic":
-        return cls(
-            seq=step.seq,
-            kind=step.kind,
-            name=step.name,
-            status=step.status,
-            input=step.input,
-            output=step.output,
-            attempt=step.attempt,
-            usage=Usage(input_tokens=step.input_tokens, output_tokens=step.output_tokens),
-            cost_usd=step.cost_usd,
-            error=step.error,
-            started_at=step.started_at,
-            ended_at=step.ended_at,
-        )
+        return cls.model_validate(step, update={"usage": Usage.model_validate(step)})

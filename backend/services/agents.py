@@ -17,6 +17,7 @@ from backend.models import (
 )
 from backend.models.common import utcnow
 from backend.pagination import Page, PageParams, paginate
+from backend.services.lookup import get_or_404
 
 PUBLISH_ATTEMPTS = 5
 
@@ -39,10 +40,7 @@ def create_agent(session: Session, data: AgentCreate, created_by: str) -> Agent:
 
 
 def get_agent(session: Session, agent_id: str) -> Agent:
-    agent = session.get(Agent, agent_id)
-    if agent is None:
-        raise not_found("agent", agent_id)
-    return agent
+    return get_or_404(session, Agent, agent_id, "agent")
 
 
 def list_agents(

@@ -9,7 +9,7 @@ from sqlmodel import select
 from backend.db import AllTenants, TenantScope, scoped_session
 from backend.models import Agent, AgentCreate, ApiKey, Role, Tenant, VersionCreate
 from backend.models.api_key import ApiKeyCreate
-from backend.security import hash_secret, parse_key
+from backend.security import key_material
 from backend.services.agents import create_agent, publish_version
 from backend.services.tenants import create_api_key
 
@@ -72,36 +72,19 @@ def ensure_admin_key(engine: Engine, key_file: Path) -> str:
     so the printed key always works.
     """
     tenant, _first_start = ensure_default_tenant(engine)
+    held = key_material(key_file.read_text().strip()) if key_file.exists() else None
+    admin_key = ApiKeyCreate(name=ADMIN_KEY_NAME, role=Role.admin)
     with scoped_session(engine, AllTenants()) as session:
-        if key_file.exists():
-            key = key_file.read_text().strip()
-            parsed = parse_key(key)
-            if parsed is not None:
-                lookup, secret = parsed
-                row = session.exec(select(ApiKey).where(ApiKey.lookup == lookup)).first()
-                if row is not None and row.revoked_at is None and row.platform_admin:
-                    return key
-                if row is None:
-                    session.add(
-                        ApiKey(
-                            tenant_id=tenant.id,
-                            name=ADMIN_KEY_NAME,
-                            role=Role.admin,
-                            lookup=lookup,
-                            secret_hash=hash_secret(secret),
-                            platform_admin=True,
-                            created_by="bootstrap",
-                        )
-                    )
-                    session.commit()
-                    return key
-        created = create_api_key(
-            session,
-            tenant,
-            ApiKeyCreate(name=ADMIN_KEY_NAME, role=Role.admin),
-            created_by="bootstrap",
-            platform_admin=True,
-        )
+        if held is not None:
+            row = session.exec(select(ApiKey).where(ApiKey.lookup == held.lookup)).first()
+            if row is None:  # a fresh database: the key in the file is registered again
+                create_api_key(
+                    session, tenant, admin_key, "bootstrap", platform_admin=True, generated=held
+                )
+                return held.key
+            if row.revoked_at is None and row.platform_admin:
+                return held.key
+        created = create_api_key(session, tenant, admin_key, "bootstrap", platform_admin=True)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:

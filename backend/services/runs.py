@@ -6,12 +6,13 @@ import json
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.errors import ApiError, conflict, not_found
+from backend.errors import conflict, invalid
 from backend.models import AgentVersion, Run, RunCreate, RunPublic, RunStatus, RunStep, StepPublic
 from backend.models.common import utcnow
 from backend.models.run import check_transition
 from backend.pagination import Page, PageParams, paginate
 from backend.services.agents import get_agent
+from backend.services.lookup import get_or_404
 from backend.workflow_contract import AgentRunInput, RunLimits
 
 
@@ -30,11 +31,11 @@ def _by_idempotency_key(session: Session, key: str) -> Run | None:
 
 def _replay(run: Run, request_hash: str) -> Run:
     if run.request_hash != request_hash:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request body",
-            [{"field": "Idempotency-Key", "location": "header", "message": "reused"}],
+        raise invalid(
+            "Idempotency-Key",
+            "header",
+            "this key was used with a different request body",
+            code="idempotency_key_reused",
         )
     return run
 
@@ -49,12 +50,7 @@ def _pinned_version(session: Session, agent_id: str, body: RunCreate) -> AgentVe
     if version is None:
         if body.version == "latest":
             raise conflict("agent_has_no_versions", "publish a version of this agent first")
-        raise ApiError(
-            422,
-            "validation_error",
-            f"version: the agent has no version {body.version}",
-            [{"field": "version", "location": "body", "message": "no such version"}],
-        )
+        raise invalid("version", "body", f"the agent has no version {body.version}")
     return version
 
 
@@ -116,10 +112,7 @@ def workflow_input(session: Session, run: Run, steps_per_execution: int) -> Agen
 
 
 def get_run(session: Session, run_id: str) -> Run:
-    run = session.get(Run, run_id)
-    if run is None:
-        raise not_found("run", run_id)
-    return run
+    return get_or_404(session, Run, run_id, "run")
 
 
 def list_runs(

@@ -9,7 +9,8 @@ from backend.errors import conflict, not_found
 from backend.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Tenant, TenantCreate
 from backend.models.common import utcnow
 from backend.pagination import Page, PageParams, paginate
-from backend.security import display_prefix, generate_key
+from backend.security import GeneratedKey, display_prefix, generate_key
+from backend.services.lookup import get_or_404
 
 
 def create_tenant(session: Session, data: TenantCreate) -> Tenant:
@@ -49,8 +50,10 @@ def create_api_key(
     data: ApiKeyCreate,
     created_by: str,
     platform_admin: bool = False,
+    generated: GeneratedKey | None = None,
 ) -> ApiKeyCreated:
-    generated = generate_key()
+    """Store a new key; `generated` registers one whose secret its holder already has."""
+    generated = generated or generate_key()
     key = ApiKey(
         tenant_id=tenant.id,
         name=data.name,
@@ -70,9 +73,7 @@ def list_api_keys(session: Session, params: PageParams) -> Page[ApiKeyPublic]:
 
 
 def revoke_api_key(session: Session, key_id: str) -> ApiKey:
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        raise not_found("API key", key_id)
+    key = get_or_404(session, ApiKey, key_id, "API key")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
