@@ -1,10 +1,11 @@
 """Test helpers: a caller holding a key, and sample bodies."""
 
-import socket
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+
+from cli.temporal_server import free_port as free_port  # tests take free ports from one place
 
 
 class Api:
@@ -89,12 +90,6 @@ def scripted_config(**overrides: Any) -> Any:
     }
     config.update(overrides)
     return config
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def error_fields(response: Any) -> list[str]:

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from cli.temporal_server import dev_server_command, wait_for_port
 from tests.helpers import free_port
 
@@ -27,6 +29,21 @@ def stop_process(process: subprocess.Popen[Any], grace: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def wait_ready(url: str, process: subprocess.Popen[Any], log: Path, timeout: float = 60) -> None:
+    """Until the API at `url` answers /readyz; fails with the process's output otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited early ({process.returncode}):\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"not ready in time:\n{log.read_text()}")
 
 
 def start_temporal(data_dir: Path, port: int) -> subprocess.Popen[bytes]:

@@ -23,6 +23,7 @@ from tests.helpers import (
     scripted_config,
     wait_for_run,
 )
+from tests.stack import stop_process, wait_ready
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,30 +45,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OIDC_ISSUER"}}
     env.update(extra)
     return env
-
-
-def wait_ready(url: str, process: subprocess.Popen[str], output: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited early ({process.returncode}):\n{output.read_text()}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"not ready in time:\n{output.read_text()}")
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @contextmanager
@@ -102,7 +79,7 @@ def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
             time.sleep(0.1)
         yield stack
     finally:
-        stop(process)
+        stop_process(process, grace=20)
 
 
 def children_of(pid: int) -> dict[int, str]:
@@ -263,4 +240,4 @@ def test_plain_entry_points(tmp_path: Path) -> None:
     try:
         wait_ready(f"http://127.0.0.1:{port}", server, log)
     finally:
-        stop(server)
+        stop_process(server, grace=20)

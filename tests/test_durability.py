@@ -27,7 +27,7 @@ from tests.helpers import (
     steps_of,
     wait_for_run,
 )
-from tests.stack import start_temporal, start_worker, stop_process
+from tests.stack import start_temporal, start_worker, stop_process, wait_ready
 
 SLOW_FINISH = script(calc("2+2"), {"text": "four", "delay_seconds": 4})
 
@@ -145,15 +145,12 @@ def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[byt
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    stop_process(process)
-    raise AssertionError(log.read_text())
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process, log)
+    except AssertionError:
+        stop_process(process)
+        raise
+    return process
 
 
 def test_a_killed_api_loses_no_run(engine: Engine, tmp_path: Path) -> None:
