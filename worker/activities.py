@@ -33,10 +33,14 @@ from worker.contract import (
 from worker.pricing import PriceTable
 from worker.providers.base import Provider
 from worker.tools import ToolContext, execute, tool_spec
-from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolError
+from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolError, ToolSpec
 
 HEARTBEAT_EVERY_SECONDS = 2.0
 CACHE_SIZE = 4096
+STEP_RESULT_FIELDS = (
+    *("kind", "name", "status", "input", "output", "attempt", "error"),
+    *("input_tokens", "output_tokens", "cost_usd", "started_at", "ended_at"),
+)
 # Updates by primary key from short sessions: nothing loaded needs refreshing.
 NO_SYNC = {"synchronize_session": False}
 T = TypeVar("T")
@@ -104,11 +108,17 @@ def _save_step(session: Session, existing: RunStep | None, step: RunStep) -> Non
     if existing is None:
         session.add(step)
         return
-    for field in ("kind", "name", "status", "input", "output", "attempt", "error", "ended_at"):
-        setattr(existing, field, getattr(step, field))
-    for field in ("input_tokens", "output_tokens", "cost_usd", "started_at"):
+    for field in STEP_RESULT_FIELDS:
         setattr(existing, field, getattr(step, field))
     session.add(existing)
+
+
+@dataclass(frozen=True)
+class PinnedVersion:
+    """A version's configuration, parsed once per worker: versions never change."""
+
+    config: AgentConfig
+    tool_specs: list[ToolSpec]
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,7 @@ class RunActivities:
         self.engine = engine
         self.providers = providers
         self.prices = prices
-        self._configs: dict[str, AgentConfig] = {}
+        self._versions: dict[str, PinnedVersion] = {}
         self._runs: dict[str, RunFacts] = {}
 
     async def _db(self, tenant_id: str, work: Callable[[Session], T]) -> T:
@@ -146,14 +156,15 @@ class RunActivities:
             _remember(self._runs, run_id, facts)
         return facts
 
-    def _config(self, session: Session, version_id: str) -> AgentConfig:
-        config = self._configs.get(version_id)
-        if config is None:
+    def _version(self, session: Session, version_id: str) -> "PinnedVersion":
+        pinned = self._versions.get(version_id)
+        if pinned is None:
             version = session.get(AgentVersion, version_id)
             assert version is not None
             config = version.agent_config()
-            _remember(self._configs, version_id, config)
-        return config
+            pinned = PinnedVersion(config, [tool_spec(tool) for tool in config.tools])
+            _remember(self._versions, version_id, pinned)
+        return pinned
 
     async def _with_heartbeat(self, work: Awaitable[T]) -> T:
         """Heartbeat while waiting, so a cancel reaches us and a dead worker is noticed."""
@@ -174,9 +185,11 @@ class RunActivities:
         attempt = activity.info().attempt
         started_at = utcnow()
 
-        def begin(session: Session) -> tuple[RunFacts, AgentConfig, list[RunStep], RunStep | None]:
+        def begin(
+            session: Session,
+        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None]:
             facts = self._facts(session, step_input.run_id)
-            config = self._config(session, facts.version_id)
+            pinned = self._version(session, facts.version_id)
             rows = list(
                 session.exec(
                     select(RunStep)
@@ -188,9 +201,10 @@ class RunActivities:
                 _mark_running(session, facts.run_id)
                 session.commit()
             existing = rows[-1] if rows and rows[-1].seq == seq else None
-            return facts, config, [row for row in rows if row.seq < seq], existing
+            return facts, pinned, [row for row in rows if row.seq < seq], existing
 
-        facts, config, earlier, existing = await self._db(step_input.tenant_id, begin)
+        facts, pinned, earlier, existing = await self._db(step_input.tenant_id, begin)
+        config = pinned.config
         if existing is not None and existing.status == StepStatus.succeeded:
             return self._model_result(existing)  # an earlier attempt finished; its reply stands
         spec = config.model
@@ -216,7 +230,7 @@ class RunActivities:
                     spec,
                     _system_prompt(config, facts.context),
                     _transcript(facts.input, earlier),
-                    [tool_spec(tool) for tool in config.tools],
+                    pinned.tool_specs,
                 )
             )
         except ProviderError as error:
@@ -281,7 +295,7 @@ class RunActivities:
 
         def begin(session: Session) -> tuple[AgentConfig, RunStep | None, dict[str, Any]]:
             facts = self._facts(session, step_input.run_id)
-            config = self._config(session, facts.version_id)
+            config = self._version(session, facts.version_id).config
             rows = {
                 row.seq: row
                 for row in session.exec(
@@ -350,7 +364,7 @@ class RunActivities:
                 seq, kind, name = finish.in_flight
                 if not name:
                     facts = self._facts(session, finish.run_id)
-                    model = self._config(session, facts.version_id).model
+                    model = self._version(session, facts.version_id).config.model
                     name = model.name or model.provider
                 session.add(
                     RunStep(
