@@ -164,6 +164,7 @@ def request_cancel(session: Session, run_id: str) -> Run:
 
 def mark_cancelled(session: Session, run: Run) -> None:
     """For a run whose workflow is gone: nothing else will end it."""
+    check_transition(RunStatus(run.status), RunStatus.cancelled)
     run.status = RunStatus.cancelled
     run.error = {"code": "cancelled", "message": "the run was cancelled"}
     run.ended_at = utcnow()
