@@ -2,10 +2,11 @@
 
 import ast
 import operator
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,11 +20,23 @@ HTTP_TIMEOUT_SECONDS = 10.0
 HTTP_MAX_RESPONSE_BYTES = 256 * 1024
 
 
+class ArtifactSink(Protocol):
+    """Where `artifact_write` saves a run's named files (the object store, recorded in the DB)."""
+
+    async def save(self, name: str, data: bytes, content_type: str) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ToolContext:
     run_id: str
     seq: int
     tool: BuiltinTool | HttpTool
+    # The activity's attempt: above 1, an earlier attempt may already have sent the call.
+    attempt: int = 1
+    allow_private_networks: bool = False
+    # Where `{"secret": NAME}` header values are read from: the worker's environment.
+    secrets: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    artifacts: ArtifactSink | None = None
 
     @property
     def idempotency_key(self) -> str:

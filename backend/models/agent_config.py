@@ -49,6 +49,12 @@ BUILTIN_TOOLS: dict[str, dict[str, Any]] = {
 }
 
 
+MAX_APPROVAL_SECONDS = 30 * 24 * 3600
+APPROVAL_TIMEOUT_HELP = (
+    "How long a call may wait for a decision; limits.approval_timeout_seconds if unset."
+)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -93,6 +99,9 @@ class BuiltinTool(_Strict):
     type: Literal["builtin"]
     name: str = Field(description=f"One of: {', '.join(BUILTIN_TOOLS)}.")
     requires_approval: bool = False
+    approval_timeout_seconds: int | None = Field(
+        default=None, ge=1, le=MAX_APPROVAL_SECONDS, description=APPROVAL_TIMEOUT_HELP
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts http_request may reach."
     )
@@ -119,6 +128,13 @@ class HttpTool(_Strict):
     headers: dict[str, str | SecretRef] = Field(default_factory=dict)
     timeout_seconds: float = Field(default=30, gt=0, le=600)
     requires_approval: bool = False
+    approval_timeout_seconds: int | None = Field(
+        default=None, ge=1, le=MAX_APPROVAL_SECONDS, description=APPROVAL_TIMEOUT_HELP
+    )
+    accepts_idempotency_key: bool = Field(
+        default=False,
+        description="The target drops repeats of an Idempotency-Key, so any method may be retried.",
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -142,7 +158,7 @@ class Limits(_Strict):
     max_tokens: int = Field(default=100_000, ge=1)
     max_cost_usd: float | None = Field(default=None, ge=0)
     timeout_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
-    approval_timeout_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
+    approval_timeout_seconds: int = Field(default=24 * 3600, ge=1, le=MAX_APPROVAL_SECONDS)
 
 
 class AgentConfig(_Strict):
