@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from backend.auth import Authenticator
 from backend.db import make_engine
 from backend.errors import ERROR_RESPONSES, install_error_handlers
-from backend.routes import agents, health, runs, tenants, versions
+from backend.routes import agents, approvals, health, runs, tenants, versions
 from backend.services.engine import RunEngine
 from backend.settings import Settings
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for resource in (tenants, agents, versions, runs):
+    for resource in (tenants, agents, versions, runs, approvals):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     return app
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 TASK_QUEUE = "agent-runs"
 WORKFLOW_NAME = "AgentRunWorkflow"
+# Tells a waiting run that one of its approvals was decided (the database holds the decision).
+APPROVAL_SIGNAL = "approval_decided"
 
 
 @dataclass
@@ -43,3 +45,9 @@ class AgentRunResult:
     output_tokens: int
     cost_usd: float
     error_code: str | None = None
+
+
+@dataclass
+class ApprovalDecided:
+    approval_id: str
+    status: str  # "approved" | "rejected"

@@ -103,6 +103,8 @@ def engine_env(
         "TEMPORAL_ADDRESS": temporal_address,
         "AGENT_RUNTIME_TASK_QUEUE": f"runs-{secrets.token_hex(4)}",
         "AGENT_RUNTIME_DATA_DIR": str(tmp_path_factory.mktemp("worker")),
+        # Tests' tool endpoints listen on loopback.
+        "TOOL_ALLOW_PRIVATE_NETWORKS": "true",
     }
     log = tmp_path_factory.mktemp("worker-log") / "worker.log"
     with running_worker(env, log):

@@ -7,16 +7,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from backend.main import create_app
 from backend.services.bootstrap import ensure_admin_key
-from tests.conftest import empty_all_tables, make_settings
 from tests.helpers import (
     Api,
     agent_with,
@@ -27,7 +23,8 @@ from tests.helpers import (
     steps_of,
     wait_for_run,
 )
-from tests.stack import start_temporal, start_worker, stop_process, wait_ready
+from tests.private_engine import Engine, tenant_on
+from tests.stack import start_temporal, stop_process, wait_ready
 
 SLOW_FINISH = script(calc("2+2"), {"text": "four", "delay_seconds": 4})
 
@@ -44,28 +41,6 @@ def wait_until_in_final_step(api: Api, run_id: str) -> None:
     raise AssertionError(f"step 2 never ended: {steps_of(api, run_id)}")
 
 
-class Engine:
-    """A private task queue with workers this test may kill."""
-
-    def __init__(self, database_url: str, temporal_address: str, directory: Path) -> None:
-        self.directory = directory
-        self.env = {
-            "DATABASE_URL": database_url,
-            "TEMPORAL_ADDRESS": temporal_address,
-            "AGENT_RUNTIME_TASK_QUEUE": f"durability-{secrets.token_hex(4)}",
-        }
-        self.workers: list[subprocess.Popen[bytes]] = []
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        worker = start_worker(self.env, self.directory / f"worker-{len(self.workers)}.log")
-        self.workers.append(worker)
-        return worker
-
-    def stop(self) -> None:
-        for worker in self.workers:
-            stop_process(worker)
-
-
 @pytest.fixture
 def engine(database_url: str, temporal_address: str, tmp_path: Path) -> Iterator[Engine]:
     private = Engine(database_url, temporal_address, tmp_path)
@@ -73,25 +48,6 @@ def engine(database_url: str, temporal_address: str, tmp_path: Path) -> Iterator
         yield private
     finally:
         private.stop()
-
-
-@contextmanager
-def tenant_on(engine: Engine, database_url: str, directory: Path) -> Iterator[Api]:
-    """An API in this process, starting runs on the engine's private task queue."""
-    settings = make_settings(
-        database_url,
-        directory,
-        TEMPORAL_ADDRESS=engine.env["TEMPORAL_ADDRESS"],
-        AGENT_RUNTIME_TASK_QUEUE=engine.env["AGENT_RUNTIME_TASK_QUEUE"],
-    )
-    app = create_app(settings)
-    try:
-        with TestClient(app) as client:
-            admin = Api(client, ensure_admin_key(app.state.engine, settings.admin_key_file))
-            yield admin.new_tenant_admin(f"durable-{secrets.token_hex(3)}")
-    finally:
-        empty_all_tables(app)
-        app.state.engine.dispose()
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ from backend.db import make_engine
 from backend.migrate import downgrade, upgrade
 from tests.conftest import fresh_postgres_database, require_postgres
 
-TABLES = {"tenant", "api_key", "agent", "agent_version", "run", "run_step", "approval"}
+TABLES = {
+    *("tenant", "api_key", "agent", "agent_version"),
+    *("run", "run_step", "approval", "artifact"),
+}
 
 
 @contextmanager

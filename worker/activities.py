@@ -9,21 +9,36 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from backend.db import TenantScope, scoped_session
-from backend.models import AgentVersion, Run, RunStatus, RunStep, StepKind, StepStatus
+from backend.models import (
+    AgentVersion,
+    Approval,
+    ApprovalStatus,
+    Run,
+    RunStatus,
+    RunStep,
+    StepKind,
+    StepStatus,
+)
 from backend.models.agent_config import AgentConfig
 from backend.models.common import utcnow
 from backend.models.run import statuses_that_may_become
 from worker.contract import (
+    ApprovalOutcome,
+    ApprovalRef,
+    ApprovalRequested,
+    ApprovalRequestInput,
     FinishRunInput,
     ModelStepInput,
     ModelStepResult,
@@ -32,7 +47,7 @@ from worker.contract import (
 )
 from worker.pricing import PriceTable
 from worker.providers.base import Provider
-from worker.tools import ToolContext, execute, tool_spec
+from worker.tools import ToolContext, execute, tool_spec, validate_arguments
 from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolError, ToolSpec
 
 HEARTBEAT_EVERY_SECONDS = 2.0
@@ -126,16 +141,25 @@ class RunFacts:
     """What never changes about a run, so a worker reads it once."""
 
     run_id: str
+    agent_id: str
     version_id: str
     input: Any
     context: dict[str, Any]
 
 
 class RunActivities:
-    def __init__(self, engine: Engine, providers: dict[str, Provider], prices: PriceTable) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        providers: dict[str, Provider],
+        prices: PriceTable,
+        *,
+        allow_private_networks: bool = False,
+    ) -> None:
         self.engine = engine
         self.providers = providers
         self.prices = prices
+        self.allow_private_networks = allow_private_networks
         self._versions: dict[str, PinnedVersion] = {}
         self._runs: dict[str, RunFacts] = {}
 
@@ -152,7 +176,9 @@ class RunActivities:
             run = session.get(Run, run_id)
             if run is None:
                 raise ApplicationError(f"run {run_id} not found", type="run_not_found")
-            facts = RunFacts(run.id, run.version_id, run.input, dict(run.context or {}))
+            facts = RunFacts(
+                run.id, run.agent_id, run.version_id, run.input, dict(run.context or {})
+            )
             _remember(self._runs, run_id, facts)
         return facts
 
@@ -206,7 +232,7 @@ class RunActivities:
         facts, pinned, earlier, existing = await self._db(step_input.tenant_id, begin)
         config = pinned.config
         if existing is not None and existing.status == StepStatus.succeeded:
-            return self._model_result(existing)  # an earlier attempt finished; its reply stands
+            return _model_result(existing, config)  # an earlier attempt finished; its reply stands
         spec = config.model
         step = RunStep(
             run_id=facts.run_id,
@@ -273,19 +299,7 @@ class RunActivities:
             session.commit()
 
         await self._db(step_input.tenant_id, complete)
-        return self._model_result(step)
-
-    @staticmethod
-    def _model_result(step: RunStep) -> ModelStepResult:
-        calls = (step.output or {}).get("tool_calls", [])
-        return ModelStepResult(
-            seq=step.seq,
-            tool_names=[call["name"] for call in calls],
-            final=not calls,
-            input_tokens=step.input_tokens,
-            output_tokens=step.output_tokens,
-            cost_usd=step.cost_usd,
-        )
+        return _model_result(step, config)
 
     @activity.defn(name="run_tool")
     async def run_tool(self, step_input: ToolStepInput) -> ToolStepResult:
@@ -293,7 +307,9 @@ class RunActivities:
         started_at = utcnow()
         seq = step_input.seq
 
-        def begin(session: Session) -> tuple[AgentConfig, RunStep | None, dict[str, Any]]:
+        def begin(
+            session: Session,
+        ) -> tuple[AgentConfig, RunStep | None, dict[str, Any], Approval | None]:
             facts = self._facts(session, step_input.run_id)
             config = self._version(session, facts.version_id).config
             rows = {
@@ -306,36 +322,137 @@ class RunActivities:
                 )
             }
             call = (rows[step_input.model_seq].output or {})["tool_calls"][step_input.call_index]
-            return config, rows.get(seq), call
+            approval = (
+                session.get(Approval, step_input.approval_id) if step_input.approval_id else None
+            )
+            return config, rows.get(seq), call, approval
 
-        config, existing, call = await self._db(step_input.tenant_id, begin)
+        config, existing, call, approval = await self._db(step_input.tenant_id, begin)
         if existing is not None and existing.status != StepStatus.running:
             return ToolStepResult(seq, existing.status == StepStatus.succeeded)
         tool = next((t for t in config.tools if t.name == call["name"]), None)
+        arguments: dict[str, Any] = call["arguments"]
+        recorded_input: dict[str, Any] = {"call_id": call["id"], "arguments": arguments}
         result: Any = None
-        error: str | None = None
+        error: dict[str, Any] | None = None
         try:
             if tool is None:
                 raise ToolError(f"there is no tool named {call['name']!r}")
-            tool_context = ToolContext(step_input.run_id, seq, tool)
-            result = await self._with_heartbeat(execute(tool, call["arguments"], tool_context))
+            if approval is not None:
+                recorded_input["approval_id"] = approval.id
+                if approval.status != ApprovalStatus.approved:
+                    raise _NotApprovedError(_refusal(approval))
+                if approval.edited_arguments is not None:
+                    arguments = approval.edited_arguments
+                    recorded_input["arguments"] = arguments
+                    recorded_input["proposed_arguments"] = call["arguments"]
+            elif tool.requires_approval:
+                # Only a call that cannot run anyway gets here without a decision.
+                validate_arguments(tool_spec(tool), arguments)
+                raise ToolError(f"{tool.name} needs an approval and has none")
+            tool_context = ToolContext(
+                step_input.run_id,
+                seq,
+                tool,
+                attempt=attempt,
+                allow_private_networks=self.allow_private_networks,
+            )
+            result = await self._with_heartbeat(execute(tool, arguments, tool_context))
+        except _NotApprovedError as refusal:
+            error = refusal.error
         except ToolError as failure:
-            error = str(failure)
+            error = {"code": "tool_error", "message": str(failure)}
         step = RunStep(
             run_id=step_input.run_id,
             seq=seq,
             kind=StepKind.tool,
             name=call["name"],
-            input={"call_id": call["id"], "arguments": call["arguments"]},
+            input=recorded_input,
             status=StepStatus.failed if error else StepStatus.succeeded,
             output=None if error else {"content": result},
-            error={"code": "tool_error", "message": error} if error else None,
+            error=error,
             attempt=attempt,
             started_at=started_at,
             ended_at=utcnow(),
         )
         await self._db(step_input.tenant_id, partial(_save_alone, existing=existing, step=step))
         return ToolStepResult(seq, error is None)
+
+    @activity.defn(name="request_approval")
+    async def request_approval(self, request: ApprovalRequestInput) -> ApprovalRequested:
+        """Record that a tool call waits for a person; the run shows `awaiting_approval`."""
+
+        def write(session: Session) -> ApprovalRequested:
+            facts = self._facts(session, request.run_id)
+            pinned = self._version(session, facts.version_id)
+            recorded = _approval_for(session, facts.run_id, request.seq)
+            if recorded is not None:
+                return _requested(recorded)  # an earlier attempt asked already
+            model_step = session.exec(
+                select(RunStep).where(
+                    RunStep.run_id == facts.run_id, RunStep.seq == request.model_seq
+                )
+            ).one()
+            call = (model_step.output or {})["tool_calls"][request.call_index]
+            spec = next((s for s in pinned.tool_specs if s.name == call["name"]), None)
+            tool = next((t for t in pinned.config.tools if t.name == call["name"]), None)
+            if spec is None or tool is None or "__invalid_json__" in call["arguments"]:
+                return ApprovalRequested(None, status="not_needed")
+            try:
+                validate_arguments(spec, call["arguments"])
+            except ToolError:
+                return ApprovalRequested(None, status="not_needed")  # no one approves a misfire
+            timeout = tool.approval_timeout_seconds or pinned.config.limits.approval_timeout_seconds
+            now = utcnow()
+            approval = Approval(
+                run_id=facts.run_id,
+                agent_id=facts.agent_id,
+                step_seq=request.seq,
+                tool_name=tool.name,
+                arguments=call["arguments"],
+                requested_at=now,
+                expires_at=now + timedelta(seconds=timeout),
+            )
+            session.add(approval)
+            session.execute(
+                update(Run)
+                .where(col(Run.id) == facts.run_id, col(Run.status) == RunStatus.running.value)
+                .values(status=RunStatus.awaiting_approval.value),
+                execution_options=NO_SYNC,
+            )
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raced = _approval_for(session, facts.run_id, request.seq)
+                assert raced is not None
+                return _requested(raced)
+            return _requested(approval)
+
+        return await self._db(request.tenant_id, write)
+
+    @activity.defn(name="expire_approval")
+    async def expire_approval(self, ref: ApprovalRef) -> ApprovalOutcome:
+        """No decision came in time: expire it, unless one was recorded but never signalled."""
+
+        def write(session: Session) -> ApprovalOutcome:
+            expired = session.execute(
+                update(Approval)
+                .where(
+                    col(Approval.id) == ref.approval_id,
+                    col(Approval.status) == ApprovalStatus.pending.value,
+                )
+                .values(status=ApprovalStatus.expired.value, decided_at=utcnow()),
+                execution_options=NO_SYNC,
+            )
+            if getattr(expired, "rowcount", 0):
+                _resume(session, ref.run_id)
+            session.commit()
+            approval = session.get(Approval, ref.approval_id, populate_existing=True)
+            assert approval is not None
+            return ApprovalOutcome(ApprovalStatus(approval.status).value)
+
+        return await self._db(ref.tenant_id, write)
 
     @activity.defn(name="finish_run")
     async def finish_run(self, finish: FinishRunInput) -> None:
@@ -353,6 +470,15 @@ class RunActivities:
             )
             if not ended:
                 activity.logger.warning("run %s had already ended", finish.run_id)
+            session.execute(
+                update(Approval)
+                .where(
+                    col(Approval.run_id) == finish.run_id,
+                    col(Approval.status) == ApprovalStatus.pending.value,
+                )
+                .values(status=ApprovalStatus.cancelled.value, decided_at=utcnow()),
+                execution_options=NO_SYNC,
+            )
             # The step the ending cut short is recorded as failed, so nothing looks in flight.
             for step in steps:
                 if step.status == StepStatus.running:
@@ -382,7 +508,72 @@ class RunActivities:
         await self._db(finish.tenant_id, write)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.call_model, self.run_tool, self.finish_run]
+        return [
+            self.call_model,
+            self.run_tool,
+            self.request_approval,
+            self.expire_approval,
+            self.finish_run,
+        ]
+
+
+def _model_result(step: RunStep, config: AgentConfig) -> ModelStepResult:
+    calls = (step.output or {}).get("tool_calls", [])
+    gated = {tool.name for tool in config.tools if tool.requires_approval}
+    return ModelStepResult(
+        seq=step.seq,
+        tool_names=[call["name"] for call in calls],
+        final=not calls,
+        input_tokens=step.input_tokens,
+        output_tokens=step.output_tokens,
+        cost_usd=step.cost_usd,
+        needs_approval=[call["name"] in gated for call in calls],
+    )
+
+
+class _NotApprovedError(Exception):
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error["message"])
+        self.error = error
+
+
+def _refusal(approval: Approval) -> dict[str, Any]:
+    """What the model reads instead of the tool's result when a person said no (or no one did)."""
+    if approval.status == ApprovalStatus.rejected:
+        reason = f": {approval.comment}" if approval.comment else "."
+        return {"code": "approval_rejected", "message": f"A reviewer rejected this call{reason}"}
+    if approval.status == ApprovalStatus.expired:
+        return {
+            "code": "approval_expired",
+            "message": "No one decided on this call in time, so it was not run.",
+        }
+    return {"code": "not_approved", "message": f"This call was not approved ({approval.status})."}
+
+
+def _approval_for(session: Session, run_id: str, seq: int) -> Approval | None:
+    return session.exec(
+        select(Approval).where(Approval.run_id == run_id, Approval.step_seq == seq)
+    ).first()
+
+
+def _requested(approval: Approval) -> ApprovalRequested:
+    assert approval.expires_at is not None
+    status = ApprovalStatus(approval.status)
+    return ApprovalRequested(
+        approval.id,
+        int(approval.expires_at.timestamp() * 1000),
+        None if status == ApprovalStatus.pending else status.value,
+    )
+
+
+def _resume(session: Session, run_id: str) -> None:
+    """A decided approval puts a waiting run back to `running`."""
+    session.execute(
+        update(Run)
+        .where(col(Run.id) == run_id, col(Run.status) == RunStatus.awaiting_approval.value)
+        .values(status=RunStatus.running.value),
+        execution_options=NO_SYNC,
+    )
 
 
 def _save_alone(session: Session, existing: RunStep | None, step: RunStep) -> None:

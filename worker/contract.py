@@ -18,6 +18,8 @@ class ModelStepResult:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    # Per tool call: whether a human must approve it before it runs.
+    needs_approval: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -27,6 +29,38 @@ class ToolStepInput:
     seq: int
     model_seq: int
     call_index: int
+    # Set when the call waited for a decision; the tool step reads the decision from it.
+    approval_id: str | None = None
+
+
+@dataclass
+class ApprovalRequestInput:
+    run_id: str
+    tenant_id: str
+    seq: int  # the seq the tool step will have
+    model_seq: int
+    call_index: int
+
+
+@dataclass
+class ApprovalRequested:
+    approval_id: str | None
+    expires_epoch_ms: int = 0
+    # Set when no wait is needed: already decided (a repeated request), or "not_needed" for a
+    # call that cannot run anyway (unknown tool, invalid arguments) and fails in its tool step.
+    status: str | None = None
+
+
+@dataclass
+class ApprovalRef:
+    run_id: str
+    tenant_id: str
+    approval_id: str
+
+
+@dataclass
+class ApprovalOutcome:
+    status: str  # "approved" | "rejected" | "expired"
 
 
 @dataclass

@@ -9,9 +9,19 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from backend.workflow_contract import WORKFLOW_NAME, AgentRunInput, AgentRunResult
+    from backend.workflow_contract import (
+        APPROVAL_SIGNAL,
+        WORKFLOW_NAME,
+        AgentRunInput,
+        AgentRunResult,
+        ApprovalDecided,
+    )
     from worker.contract import (
         NON_RETRYABLE_ERRORS,
+        ApprovalOutcome,
+        ApprovalRef,
+        ApprovalRequested,
+        ApprovalRequestInput,
         FinishRunInput,
         ModelStepInput,
         ModelStepResult,
@@ -32,6 +42,13 @@ TOOL_RETRY = RetryPolicy(
     maximum_attempts=3,
     non_retryable_error_types=NON_RETRYABLE_ERRORS,
 )
+# Approval bookkeeping: quick database writes.
+BOOKKEEPING_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NON_RETRYABLE_ERRORS,
+)
+BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
 STEP_TIMEOUT = timedelta(minutes=10)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
@@ -47,6 +64,9 @@ class AgentRunWorkflow:
     def __init__(self) -> None:
         # (seq, kind, name) of the step being executed, so an ending can close it.
         self.in_flight: tuple[int, str, str] | None = None
+        # The approval the run is waiting for, and decisions signalled by approval id.
+        self.awaiting_approval: str | None = None
+        self.decisions: dict[str, str] = {}
 
     @workflow.run
     async def run(self, run_input: AgentRunInput) -> AgentRunResult:
@@ -54,10 +74,19 @@ class AgentRunWorkflow:
         if state.deadline_epoch_ms is None:
             now_ms = int(workflow.now().timestamp() * 1000)
             state.deadline_epoch_ms = now_ms + state.limits.timeout_seconds * 1000
-        remaining = max(0.0, state.deadline_epoch_ms / 1000 - workflow.now().timestamp())
         loop = asyncio.create_task(self._agent_loop(state))
         try:
-            await workflow.wait_condition(loop.done, timeout=remaining)
+            while not loop.done():
+                if self.awaiting_approval is not None:
+                    # A human decides; the run's timeout pauses (approvals expire on their own).
+                    await workflow.wait_condition(
+                        lambda: loop.done() or self.awaiting_approval is None
+                    )
+                    continue
+                remaining = max(0.0, state.deadline_epoch_ms / 1000 - workflow.now().timestamp())
+                await workflow.wait_condition(
+                    lambda: loop.done() or self.awaiting_approval is not None, timeout=remaining
+                )
         except TimeoutError:
             await _stop(loop)
             message = f"the run exceeded its timeout of {state.limits.timeout_seconds} s"
@@ -74,6 +103,11 @@ class AgentRunWorkflow:
             code, message = _describe(failure)
             return await self._finish(state, "failed", code, message)
         return self._result(state, "succeeded")
+
+    @workflow.signal(name=APPROVAL_SIGNAL)
+    def approval_decided(self, decided: ApprovalDecided) -> None:
+        # The first decision stands; the database refused any other already.
+        self.decisions.setdefault(decided.approval_id, decided.status)
 
     async def _agent_loop(self, state: AgentRunInput) -> None:
         steps_this_execution = 0
@@ -99,9 +133,19 @@ class AgentRunWorkflow:
             for index, name in enumerate(model.tool_names):
                 self._check_steps(state)
                 self.in_flight = (state.next_seq, "tool", name)
+                approval_id = None
+                if index < len(model.needs_approval) and model.needs_approval[index]:
+                    approval_id = await self._approval(state, model.seq, index)
                 await workflow.execute_activity(
                     "run_tool",
-                    ToolStepInput(state.run_id, state.tenant_id, state.next_seq, model.seq, index),
+                    ToolStepInput(
+                        state.run_id,
+                        state.tenant_id,
+                        state.next_seq,
+                        model.seq,
+                        index,
+                        approval_id,
+                    ),
                     result_type=ToolStepResult,
                     start_to_close_timeout=STEP_TIMEOUT,
                     heartbeat_timeout=HEARTBEAT_TIMEOUT,
@@ -115,6 +159,45 @@ class AgentRunWorkflow:
                 or workflow.info().is_continue_as_new_suggested()
             ):
                 workflow.continue_as_new(state)
+
+    async def _approval(self, state: AgentRunInput, model_seq: int, index: int) -> str | None:
+        """Ask for a decision on a tool call and wait for it, durably, until it expires."""
+        requested: ApprovalRequested = await workflow.execute_activity(
+            "request_approval",
+            ApprovalRequestInput(state.run_id, state.tenant_id, state.next_seq, model_seq, index),
+            result_type=ApprovalRequested,
+            start_to_close_timeout=BOOKKEEPING_TIMEOUT,
+            retry_policy=BOOKKEEPING_RETRY,
+        )
+        approval_id = requested.approval_id
+        if approval_id is None or requested.status is not None:
+            return approval_id
+        waiting_since = workflow.now()
+        self.awaiting_approval = approval_id
+        try:
+            wait = requested.expires_epoch_ms / 1000 - waiting_since.timestamp()
+            with contextlib.suppress(TimeoutError):
+                if wait > 0:
+                    await workflow.wait_condition(
+                        lambda: approval_id in self.decisions, timeout=wait
+                    )
+            if approval_id not in self.decisions:
+                # Expired, unless a decision was recorded whose signal never arrived.
+                await workflow.execute_activity(
+                    "expire_approval",
+                    ApprovalRef(state.run_id, state.tenant_id, approval_id),
+                    result_type=ApprovalOutcome,
+                    start_to_close_timeout=BOOKKEEPING_TIMEOUT,
+                    retry_policy=BOOKKEEPING_RETRY,
+                )
+        finally:
+            # Waiting for a person does not count against the run's timeout; the deadline
+            # moves before the wait ends, so the run's timer never sees the old one.
+            assert state.deadline_epoch_ms is not None
+            waited = workflow.now() - waiting_since
+            state.deadline_epoch_ms += int(waited.total_seconds() * 1000)
+            self.awaiting_approval = None
+        return approval_id
 
     def _check_steps(self, state: AgentRunInput) -> None:
         if state.next_seq - 1 >= state.limits.max_steps:

@@ -5,7 +5,8 @@ Importing this package registers every table on `SQLModel.metadata`.
 
 from backend.models.agent import Agent, AgentCreate, AgentPublic, AgentUpdate
 from backend.models.api_key import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Role
-from backend.models.approval import Approval, ApprovalStatus
+from backend.models.approval import Approval, ApprovalDecide, ApprovalPublic, ApprovalStatus
+from backend.models.artifact import Artifact, ArtifactPublic
 from backend.models.common import TenantOwned
 from backend.models.run import (
     Run,
@@ -31,7 +32,11 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyPublic",
     "Approval",
+    "ApprovalDecide",
+    "ApprovalPublic",
     "ApprovalStatus",
+    "Artifact",
+    "ArtifactPublic",
     "Role",
     "Run",
     "RunCreate",

@@ -2,10 +2,11 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import ConfigDict
 from sqlalchemy import ForeignKey, UniqueConstraint
-from sqlmodel import Column, Field, String
+from sqlmodel import Column, Field, SQLModel, String
 
 from backend.ids import new_id
 from backend.models.common import JSONType, TenantOwned, UTCDateTime, created_at_field
@@ -16,6 +17,8 @@ class ApprovalStatus(StrEnum):
     approved = "approved"
     rejected = "rejected"
     expired = "expired"
+    # The run ended (cancelled, timed out) while the call waited.
+    cancelled = "cancelled"
 
 
 class Approval(TenantOwned, table=True):
@@ -27,6 +30,8 @@ class Approval(TenantOwned, table=True):
             String(40), ForeignKey("run.id", ondelete="CASCADE"), nullable=False, index=True
         )
     )
+    agent_id: str | None = Field(default=None, max_length=40, index=True)
+    # The seq the tool step will have: one approval per tool call.
     step_seq: int
     tool_name: str = Field(max_length=200)
     arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
@@ -37,3 +42,34 @@ class Approval(TenantOwned, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     comment: str | None = None
     edited_arguments: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+
+
+class ApprovalDecide(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    decision: Literal["approve", "reject"]
+    comment: str | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Why; on a rejection the model reads it as the tool's result.",
+    )
+    arguments: dict[str, Any] | None = Field(
+        default=None,
+        description="Approve with these arguments instead (validated against the tool's schema).",
+    )
+
+
+class ApprovalPublic(SQLModel):
+    id: str
+    run_id: str
+    agent_id: str | None
+    step_seq: int
+    tool_name: str
+    arguments: dict[str, Any]
+    status: ApprovalStatus
+    requested_at: datetime
+    expires_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str | None
+    edited_arguments: dict[str, Any] | None

@@ -6,7 +6,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from backend.workflow_contract import TASK_QUEUE, WORKFLOW_NAME, AgentRunInput
+from backend.workflow_contract import (
+    APPROVAL_SIGNAL,
+    TASK_QUEUE,
+    WORKFLOW_NAME,
+    AgentRunInput,
+    ApprovalDecided,
+)
 
 
 class EngineUnavailableError(RuntimeError):
@@ -62,3 +68,13 @@ class RunEngine:
                 return False
             raise EngineUnavailableError(f"the durable engine refused the cancel: {exc}") from None
         return True
+
+    async def signal_approval(self, run_id: str, decided: ApprovalDecided) -> None:
+        """Wake the run waiting for this approval. A run that has ended needs no wake-up."""
+        client = await self.client()
+        try:
+            await client.get_workflow_handle(run_id).signal(APPROVAL_SIGNAL, decided)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return
+            raise EngineUnavailableError(f"the durable engine refused the signal: {exc}") from None

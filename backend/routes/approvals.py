@@ -1,0 +1,82 @@
+"""Approvals: tool calls waiting for a person. Listed per run and as the tenant's inbox."""
+
+from typing import Annotated
+
+from anyio import from_thread
+from fastapi import APIRouter, Depends, Query, Request
+
+from backend.deps import CanRead, CanWrite, TenantSessionDep
+from backend.errors import ApiError, ErrorResponse
+from backend.models import ApprovalDecide, ApprovalPublic, ApprovalStatus
+from backend.pagination import Page, PageParams, page_params
+from backend.services import approvals as service
+from backend.services.engine import EngineUnavailableError, RunEngine
+from backend.workflow_contract import ApprovalDecided
+
+router = APIRouter(tags=["approvals"])
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+@router.get("/v1/runs/{run_id}/approvals")
+def list_run_approvals(
+    run_id: str, session: TenantSessionDep, _principal: CanRead, params: Paging
+) -> Page[ApprovalPublic]:
+    """In the order the run asked for them."""
+    return service.list_for_run(session, run_id, params)
+
+
+@router.get("/v1/approvals")
+def list_approvals(
+    session: TenantSessionDep,
+    _principal: CanRead,
+    params: Paging,
+    status_filter: Annotated[
+        ApprovalStatus | None, Query(alias="status", description="e.g. `pending`: the inbox.")
+    ] = None,
+    agent_id: Annotated[str | None, Query(description="Only this agent's runs.")] = None,
+) -> Page[ApprovalPublic]:
+    """The tenant's approvals, newest first."""
+    return service.inbox(session, params, status_filter, agent_id)
+
+
+@router.get("/v1/approvals/{approval_id}")
+def get_approval(
+    approval_id: str, session: TenantSessionDep, _principal: CanRead
+) -> ApprovalPublic:
+    return ApprovalPublic.model_validate(service.get_approval(session, approval_id))
+
+
+@router.post(
+    "/v1/runs/{run_id}/approvals/{approval_id}",
+    responses={
+        503: {
+            "model": ErrorResponse,
+            "description": "Recorded, but the durable engine is unreachable: repeat to deliver",
+        }
+    },
+)
+def decide_approval(
+    run_id: str,
+    approval_id: str,
+    body: ApprovalDecide,
+    request: Request,
+    session: TenantSessionDep,
+    principal: CanWrite,
+) -> ApprovalPublic:
+    """Approve (optionally with edited arguments) or reject a waiting tool call, once.
+
+    A second, different decision is a 409; the same person repeating theirs is harmless.
+    """
+    approval = service.decide(session, run_id, approval_id, body, principal.subject)
+    engine: RunEngine = request.app.state.run_engine
+    decided = ApprovalDecided(approval.id, ApprovalStatus(approval.status).value)
+    try:
+        from_thread.run(engine.signal_approval, approval.run_id, decided)
+    except EngineUnavailableError as exc:
+        raise ApiError(
+            503,
+            "engine_unavailable",
+            f"the decision is recorded but the run could not be told ({exc}); "
+            "repeat this request to deliver it",
+        ) from None
+    return ApprovalPublic.model_validate(approval)

@@ -1,0 +1,138 @@
+"""Approvals: the tenant's inbox, and decisions by people allowed to make them.
+
+The database holds the decision; the run's workflow is then told by a signal. A decision that was
+recorded but could not be delivered is delivered again when the same person repeats it, and a run
+whose approval expires reads any decision recorded meanwhile.
+"""
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from backend.errors import ApiError, conflict, invalid, not_found
+from backend.models import (
+    AgentVersion,
+    Approval,
+    ApprovalDecide,
+    ApprovalPublic,
+    ApprovalStatus,
+    Run,
+    RunStatus,
+)
+from backend.models.agent_config import BUILTIN_TOOLS, HttpTool
+from backend.models.common import utcnow
+from backend.pagination import Page, PageParams, paginate
+from backend.services.runs import get_run
+
+DECISIONS = {"approve": ApprovalStatus.approved, "reject": ApprovalStatus.rejected}
+
+
+def list_for_run(session: Session, run_id: str, params: PageParams) -> Page[ApprovalPublic]:
+    run = get_run(session, run_id)
+    statement = select(Approval).where(Approval.run_id == run.id)
+    return paginate(
+        session,
+        statement,
+        col(Approval.step_seq),
+        params,
+        ApprovalPublic.model_validate,
+        lambda a: a.step_seq,
+        descending=False,
+    )
+
+
+def inbox(
+    session: Session,
+    params: PageParams,
+    status: ApprovalStatus | None,
+    agent_id: str | None,
+) -> Page[ApprovalPublic]:
+    """The tenant's approvals, newest first."""
+    statement = select(Approval)
+    if status is not None:
+        statement = statement.where(Approval.status == status)
+    if agent_id:
+        statement = statement.where(Approval.agent_id == agent_id)
+    return paginate(
+        session, statement, col(Approval.id), params, ApprovalPublic.model_validate, lambda a: a.id
+    )
+
+
+def get_approval(session: Session, approval_id: str, run_id: str | None = None) -> Approval:
+    approval = session.get(Approval, approval_id)
+    if approval is None or (run_id is not None and approval.run_id != run_id):
+        raise not_found("approval", approval_id)
+    return approval
+
+
+def _check_arguments(session: Session, run: Run, tool_name: str, arguments: dict[str, Any]) -> None:
+    version = session.get(AgentVersion, run.version_id)
+    assert version is not None
+    tool = next((t for t in version.agent_config().tools if t.name == tool_name), None)
+    if tool is None:
+        raise invalid("arguments", "body", f"the run's version has no tool {tool_name!r}")
+    schema = (
+        tool.parameters if isinstance(tool, HttpTool) else BUILTIN_TOOLS[tool.name]["parameters"]
+    )
+    errors = sorted(Draft202012Validator(schema).iter_errors(arguments), key=lambda e: list(e.path))
+    if errors:
+        details = [
+            {
+                "field": ".".join(["arguments", *map(str, error.path)]),
+                "location": "body",
+                "message": error.message,
+            }
+            for error in errors
+        ]
+        first = details[0]
+        raise ApiError(422, "validation_error", f"{first['field']}: {first['message']}", details)
+
+
+def decide(
+    session: Session, run_id: str, approval_id: str, body: ApprovalDecide, decided_by: str
+) -> Approval:
+    """Record a decision. Returns the approval; its workflow is to be told next."""
+    run = get_run(session, run_id)
+    approval = get_approval(session, approval_id, run.id)
+    wanted = DECISIONS[body.decision]
+    current = ApprovalStatus(approval.status)
+    if current != ApprovalStatus.pending:
+        if current == wanted and approval.decided_by == decided_by:
+            return approval  # a repeat: deliver it again
+        by = f" by {approval.decided_by}" if approval.decided_by else ""
+        raise conflict("approval_decided", f"this approval is already {current.value}{by}")
+    if body.arguments is not None:
+        if wanted != ApprovalStatus.approved:
+            raise invalid("arguments", "body", "only an approval may change the arguments")
+        _check_arguments(session, run, approval.tool_name, body.arguments)
+    now = utcnow()
+    if approval.expires_at is not None and approval.expires_at <= now:
+        raise conflict("approval_expired", "this approval expired; the run treats it as rejected")
+    decided = session.execute(
+        update(Approval)
+        .where(
+            col(Approval.id) == approval.id,
+            col(Approval.status) == ApprovalStatus.pending.value,
+        )
+        .values(
+            status=wanted.value,
+            decided_by=decided_by,
+            decided_at=now,
+            comment=body.comment,
+            edited_arguments=body.arguments,
+        )
+    )
+    if not getattr(decided, "rowcount", 0):
+        session.rollback()
+        session.refresh(approval)
+        raise conflict("approval_decided", f"this approval is already {approval.status}")
+    session.execute(
+        update(Run)
+        .where(col(Run.id) == run.id, col(Run.status) == RunStatus.awaiting_approval.value)
+        .values(status=RunStatus.running.value)
+    )
+    session.commit()
+    session.refresh(approval)
+    return approval
