@@ -16,6 +16,7 @@ from tests.helpers import Api, agent_with, calc, run_agent, script, wait_for_run
 from worker.workflows import AgentRunWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+GATED = {"type": "builtin", "name": "calculator", "requires_approval": True}
 
 
 def replay(history: WorkflowHistory) -> None:
@@ -41,13 +42,15 @@ def test_recorded_histories_replay() -> None:
 
 @pytest.mark.usefixtures("engine_env")
 def test_fresh_histories_replay(tenant_a: Api, temporal_address: str) -> None:
-    """Success, tool errors, continue-as-new, a limit, cancellation and a timeout all replay."""
+    """Success, tool errors, continue-as-new, a limit, cancellation, a timeout and an approved
+    call all replay."""
     long_run = [calc("1+1")] * 4 + [{"tool_calls": [{"name": "calculator", "arguments": {}}]}]
     cases = {
         "succeeded": script(*long_run, {"text": "done"}),
         "limited": script(*[calc("1")] * 5, limits={"max_steps": 3}),
         "timed-out": script({"text": "late", "delay_seconds": 20}, limits={"timeout_seconds": 1}),
         "cancelled": script({"text": "never", "delay_seconds": 30}),
+        "approved": script(calc("2*3"), {"text": "six"}, tools=[GATED]),
     }
     run_ids = {}
     for name, config in cases.items():
@@ -55,6 +58,11 @@ def test_fresh_histories_replay(tenant_a: Api, temporal_address: str) -> None:
         if name == "cancelled":
             wait_for_run(tenant_a, run["id"], until={"running"})
             tenant_a.post(f"/v1/runs/{run['id']}/cancel")
+        if name == "approved":
+            wait_for_run(tenant_a, run["id"], until={"awaiting_approval"})
+            (approval,) = tenant_a.get(f"/v1/runs/{run['id']}/approvals").json()["items"]
+            url = f"/v1/runs/{run['id']}/approvals/{approval['id']}"
+            tenant_a.ok(tenant_a.post(url, json={"decision": "approve"}))
         wait_for_run(tenant_a, run["id"])
         run_ids[name] = run["id"]
     for name, run_id in run_ids.items():
