@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from backend.db import AllTenants, TenantScope, make_engine, scoped_session
 from backend.models import AgentCreate, Approval, Run, RunCreate, RunStep, Tenant, VersionCreate
+from backend.objectstore import FilesystemStore
 from backend.services import agents, runs
 from backend.workflow_contract import WORKFLOW_NAME, AgentRunInput, AgentRunResult
 from tests.helpers import calc, script
@@ -41,14 +42,15 @@ def queued_run(engine: Engine, config: dict[str, object]) -> tuple[str, AgentRun
         return tenant.id, runs.workflow_input(session, run, steps_per_execution=200)
 
 
-def test_an_unanswered_approval_expires_after_a_day(database_url: str) -> None:
+def test_an_unanswered_approval_expires_after_a_day(database_url: str, tmp_path: Path) -> None:
     gated = {"type": "builtin", "name": "calculator", "requires_approval": True}
     config = script(calc("6*7"), {"text": "nobody answered"}, tools=[gated])
     assert config["limits"]["timeout_seconds"] < DAY  # the wait must not count against it
     engine = make_engine(database_url)
     try:
         tenant_id, run_input = queued_run(engine, config)
-        result = asyncio.run(execute_with_time_skipping(engine, run_input))
+        store = FilesystemStore(tmp_path / "objects")
+        result = asyncio.run(execute_with_time_skipping(engine, store, run_input))
         assert (result.status, result.steps) == ("succeeded", 3)
         with scoped_session(engine, TenantScope(tenant_id)) as session:
             run = session.exec(select(Run)).one()
@@ -70,8 +72,15 @@ def test_an_unanswered_approval_expires_after_a_day(database_url: str) -> None:
         engine.dispose()
 
 
-async def execute_with_time_skipping(engine: Engine, run_input: AgentRunInput) -> AgentRunResult:
-    activities = RunActivities(engine, {"scripted": ScriptedProvider()}, PriceTable.from_json(None))
+async def execute_with_time_skipping(
+    engine: Engine, store: FilesystemStore, run_input: AgentRunInput
+) -> AgentRunResult:
+    activities = RunActivities(
+        engine,
+        {"scripted": ScriptedProvider()},
+        PriceTable.from_json(None),
+        object_store=store,
+    )
     async with (
         await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(TEST_SERVER)

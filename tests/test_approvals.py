@@ -35,6 +35,16 @@ def waiting_approval(api: Api, run_id: str) -> Any:
     return approval
 
 
+def approvals_of(api: Api, run_id: str, count: int) -> list[Any]:
+    """The run's approvals, once it has asked for `count` of them."""
+    deadline = time.monotonic() + 30
+    while True:
+        items: list[Any] = api.ok(api.get(f"/v1/runs/{run_id}/approvals"))["items"]
+        if len(items) >= count or time.monotonic() > deadline:
+            return items
+        time.sleep(0.1)
+
+
 def decide(api: Api, approval: Any, decision: str, **body: Any) -> Any:
     url = f"/v1/runs/{approval['run_id']}/approvals/{approval['id']}"
     return api.post(url, json={"decision": decision, **body})
@@ -166,13 +176,7 @@ def test_two_gated_calls_in_one_turn_are_decided_one_by_one(tenant_a: Api) -> No
     first = waiting_approval(tenant_a, run["id"])
     assert first["arguments"] == {"expression": "1+1"}
     tenant_a.ok(decide(tenant_a, first, "reject"))
-    deadline_items: list[Any] = []
-    for _ in range(100):
-        deadline_items = tenant_a.ok(tenant_a.get(f"/v1/runs/{run['id']}/approvals"))["items"]
-        if len(deadline_items) == 2:
-            break
-            time.sleep(0.1)
-    second = deadline_items[1]
+    second = approvals_of(tenant_a, run["id"], count=2)[1]
     assert (second["arguments"], second["status"]) == ({"expression": "2+2"}, "pending")
     tenant_a.ok(decide(tenant_a, second, "approve"))
     assert wait_for_run(tenant_a, run["id"])["status"] == "succeeded"

@@ -34,6 +34,8 @@ from backend.models import (
 from backend.models.agent_config import AgentConfig
 from backend.models.common import utcnow
 from backend.models.run import statuses_that_may_become
+from backend.objectstore import ObjectStore
+from worker import payloads
 from worker.contract import (
     ApprovalOutcome,
     ApprovalRef,
@@ -45,15 +47,22 @@ from worker.contract import (
     ToolStepInput,
     ToolStepResult,
 )
+from worker.payloads import DEFAULT_INLINE_LIMIT_BYTES
 from worker.pricing import PriceTable
 from worker.providers.base import Provider
-from worker.tools import ToolContext, execute, tool_spec, validate_arguments
+from worker.tools import (
+    HTTP_TOOL_MAX_RESPONSE_BYTES,
+    ToolContext,
+    execute,
+    tool_spec,
+    validate_arguments,
+)
 from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolError, ToolSpec
 
 HEARTBEAT_EVERY_SECONDS = 2.0
 CACHE_SIZE = 4096
 STEP_RESULT_FIELDS = (
-    *("kind", "name", "status", "input", "output", "attempt", "error"),
+    *("kind", "name", "status", "input", "output", "input_ref", "output_ref", "attempt", "error"),
     *("input_tokens", "output_tokens", "cost_usd", "started_at", "ended_at"),
 )
 # Updates by primary key from short sessions: nothing loaded needs refreshing.
@@ -154,12 +163,18 @@ class RunActivities:
         providers: dict[str, Provider],
         prices: PriceTable,
         *,
+        object_store: ObjectStore,
+        inline_limit: int = DEFAULT_INLINE_LIMIT_BYTES,
         allow_private_networks: bool = False,
+        max_response_bytes: int = HTTP_TOOL_MAX_RESPONSE_BYTES,
     ) -> None:
         self.engine = engine
         self.providers = providers
         self.prices = prices
+        self.store = object_store
+        self.inline_limit = inline_limit
         self.allow_private_networks = allow_private_networks
+        self.max_response_bytes = max_response_bytes
         self._versions: dict[str, PinnedVersion] = {}
         self._runs: dict[str, RunFacts] = {}
 
@@ -205,6 +220,23 @@ class RunActivities:
             if not task.done():
                 task.cancel()
 
+    def _read_payloads(self, session: Session, rows: list[RunStep]) -> None:
+        """Fetch offloaded payloads into rows detached first, so nothing writes them back."""
+        if payloads.needs_resolving(rows):
+            for row in rows:
+                session.expunge(row)
+            payloads.resolve(self.store, rows)
+
+    async def _offload(self, tenant_id: str, step: RunStep) -> None:
+        if payloads.oversized(step, self.inline_limit):
+            await asyncio.to_thread(
+                payloads.offload, self.store, tenant_id, step, self.inline_limit
+            )
+
+    async def _save(self, tenant_id: str, existing: RunStep | None, step: RunStep) -> None:
+        await self._offload(tenant_id, step)
+        await self._db(tenant_id, partial(_save_alone, existing=existing, step=step))
+
     @activity.defn(name="call_model")
     async def call_model(self, step_input: ModelStepInput) -> ModelStepResult:
         seq = step_input.seq
@@ -226,6 +258,7 @@ class RunActivities:
             if seq == 1:
                 _mark_running(session, facts.run_id)
                 session.commit()
+            self._read_payloads(session, rows)
             existing = rows[-1] if rows and rows[-1].seq == seq else None
             return facts, pinned, [row for row in rows if row.seq < seq], existing
 
@@ -267,7 +300,7 @@ class RunActivities:
                 "retryable": error.retryable,
             }
             step.ended_at = None if error.retryable else utcnow()
-            await self._db(step_input.tenant_id, partial(_save_alone, existing=existing, step=step))
+            await self._save(step_input.tenant_id, existing, step)
             raise ApplicationError(
                 error.message, type=error.code, non_retryable=not error.retryable
             ) from None
@@ -281,6 +314,7 @@ class RunActivities:
         step.input_tokens, step.output_tokens = reply.input_tokens, reply.output_tokens
         step.cost_usd = self.prices.cost(spec, reply.input_tokens, reply.output_tokens)
         step.ended_at = utcnow()
+        await self._offload(step_input.tenant_id, step)
 
         def complete(session: Session) -> None:
             _save_step(session, existing, step)
@@ -321,6 +355,7 @@ class RunActivities:
                     )
                 )
             }
+            self._read_payloads(session, [rows[step_input.model_seq]])
             call = (rows[step_input.model_seq].output or {})["tool_calls"][step_input.call_index]
             approval = (
                 session.get(Approval, step_input.approval_id) if step_input.approval_id else None
@@ -357,7 +392,9 @@ class RunActivities:
                 attempt=attempt,
                 allow_private_networks=self.allow_private_networks,
             )
-            result = await self._with_heartbeat(execute(tool, arguments, tool_context))
+            result = await self._with_heartbeat(
+                execute(tool, arguments, tool_context, max_response_bytes=self.max_response_bytes)
+            )
         except _NotApprovedError as refusal:
             error = refusal.error
         except ToolError as failure:
@@ -375,7 +412,7 @@ class RunActivities:
             started_at=started_at,
             ended_at=utcnow(),
         )
-        await self._db(step_input.tenant_id, partial(_save_alone, existing=existing, step=step))
+        await self._save(step_input.tenant_id, existing, step)
         return ToolStepResult(seq, error is None)
 
     @activity.defn(name="request_approval")
@@ -393,6 +430,7 @@ class RunActivities:
                     RunStep.run_id == facts.run_id, RunStep.seq == request.model_seq
                 )
             ).one()
+            self._read_payloads(session, [model_step])
             call = (model_step.output or {})["tool_calls"][request.call_index]
             spec = next((s for s in pinned.tool_specs if s.name == call["name"]), None)
             tool = next((t for t in pinned.config.tools if t.name == call["name"]), None)

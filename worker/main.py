@@ -13,6 +13,7 @@ import backend.workflow_contract as workflow_contract_module
 import worker.contract as contract_module
 import worker.workflows as workflows_module
 from backend.db import make_engine
+from backend.objectstore import object_store_from_settings
 from worker.activities import RunActivities
 from worker.pricing import PriceTable
 from worker.providers.registry import build_providers
@@ -35,10 +36,16 @@ def workflow_build_id() -> str:
 
 
 def build_worker(client: Client, settings: WorkerSettings) -> Worker:
+    store = object_store_from_settings(settings)
+    store.ensure_ready()
     activities = RunActivities(
         make_engine(settings.resolved_database_url),
         build_providers(settings),
         PriceTable.from_json(settings.model_prices),
+        object_store=store,
+        inline_limit=settings.payload_inline_limit_bytes,
+        allow_private_networks=settings.tool_allow_private_networks,
+        max_response_bytes=settings.tool_max_response_bytes,
     )
     return Worker(
         client,

@@ -10,10 +10,12 @@ from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 ModelProvider = Literal["scripted", "openai", "openai_compatible", "anthropic"]
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+# `{name}` in an HTTP tool's URL: filled from the call's argument of that name.
+URL_PLACEHOLDER = re.compile(r"\{([^{}/?#\s]+)\}")
 
 BUILTIN_TOOLS: dict[str, dict[str, Any]] = {
     "calculator": {
@@ -143,9 +145,23 @@ class HttpTool(_Strict):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", url):
+    def _http_url(cls, url: str, info: ValidationInfo) -> str:
+        origin = re.match(r"^https?://[^/?#\s]+", url)
+        if not origin:
             raise ValueError("url must be an absolute http(s) URL")
+        if URL_PLACEHOLDER.search(origin.group()):
+            raise ValueError("url placeholders may only follow the host, never be part of it")
+        # Unset when the parameters were invalid: that error is reported on its own.
+        schema = info.data.get("parameters")
+        if schema is not None:
+            properties = schema.get("properties") or {}
+            required = schema.get("required") or []
+            for name in URL_PLACEHOLDER.findall(url):
+                if name not in properties or name not in required:
+                    raise ValueError(
+                        f"the url placeholder {{{name}}} must be a property of parameters "
+                        "listed in parameters.required"
+                    )
         return url
 
 
