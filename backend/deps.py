@@ -12,6 +12,7 @@ from backend.auth import Authenticator, Principal
 from backend.db import TenantScope, set_scope
 from backend.errors import forbidden
 from backend.models import Role
+from backend.objectstore import ObjectStore
 from backend.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="An API key (`ark_...`) or an OIDC access token.")
@@ -20,6 +21,11 @@ bearer = HTTPBearer(auto_error=False, description="An API key (`ark_...`) or an 
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_object_store(request: Request) -> ObjectStore:
+    store: ObjectStore = request.app.state.object_store
+    return store
 
 
 def get_engine(request: Request) -> Engine:
@@ -46,6 +52,7 @@ def get_principal(
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ObjectStoreDep = Annotated[ObjectStore, Depends(get_object_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from backend.auth import Authenticator
 from backend.db import make_engine
 from backend.errors import ERROR_RESPONSES, install_error_handlers
-from backend.routes import agents, approvals, health, runs, tenants, versions
+from backend.objectstore import object_store_from_settings
+from backend.routes import agents, approvals, artifacts, health, runs, tenants, versions
 from backend.services.engine import RunEngine
 from backend.settings import Settings
 
@@ -35,12 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.authenticator = Authenticator(settings, engine)
+    app.state.object_store = object_store_from_settings(settings)
     app.state.run_engine = RunEngine(
         settings.temporal_target, settings.temporal_namespace, settings.task_queue
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for resource in (tenants, agents, versions, runs, approvals):
+    for resource in (tenants, agents, versions, runs, approvals, artifacts):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     return app
 

@@ -76,6 +76,11 @@ class ObjectStore(Protocol):
         ...
 
 
+def artifact_key(tenant_id: str, run_id: str, name: str) -> str:
+    """Where a run's named file lives; the API and the worker agree on it here."""
+    return f"tenants/{tenant_id}/runs/{run_id}/artifacts/{name}"
+
+
 def check_key(key: str) -> None:
     """Raise ValueError unless `key` is a relative path of plain segments, portable to S3."""
     if not key:

@@ -19,6 +19,7 @@ from backend.migrate import upgrade
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
 from tests.helpers import Api
+from tests.s3_server import S3Server, running_seaweedfs
 from tests.stack import running_temporal, running_worker
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -94,6 +95,13 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One real S3 server (SeaweedFS) for the session."""
+    with running_seaweedfs(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def engine_env(
     database_url: str, temporal_address: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
@@ -118,7 +126,7 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
         env = request.getfixturevalue("engine_env")
         return make_settings(
             database_url,
-            tmp_path,
+            Path(env["AGENT_RUNTIME_DATA_DIR"]),  # the worker's: one filesystem object store
             TEMPORAL_ADDRESS=env["TEMPORAL_ADDRESS"],
             AGENT_RUNTIME_TASK_QUEUE=env["AGENT_RUNTIME_TASK_QUEUE"],
             RUN_STEPS_PER_EXECUTION=6,

@@ -31,6 +31,8 @@ class Engine:
             "TEMPORAL_ADDRESS": temporal_address,
             "AGENT_RUNTIME_TASK_QUEUE": f"durability-{secrets.token_hex(4)}",
             "TOOL_ALLOW_PRIVATE_NETWORKS": "true",
+            # Shared with the API of `tenant_on`, as on one machine: the filesystem object store.
+            "AGENT_RUNTIME_DATA_DIR": str(directory),
         }
         self.env.update(extra_env or {})
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -48,11 +50,13 @@ class Engine:
 @contextmanager
 def tenant_on(engine: Engine, database_url: str, directory: Path) -> Iterator[Api]:
     """An API in this process, starting runs on the engine's private task queue."""
+    object_store = {name: value for name, value in engine.env.items() if name.startswith("S3_")}
     settings = make_settings(
         database_url,
         directory,
         TEMPORAL_ADDRESS=engine.env["TEMPORAL_ADDRESS"],
         AGENT_RUNTIME_TASK_QUEUE=engine.env["AGENT_RUNTIME_TASK_QUEUE"],
+        **object_store,
     )
     app = create_app(settings)
     try:

@@ -3,7 +3,7 @@
 import os
 import secrets
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from backend.objectstore import (
 )
 from backend.settings import CommonSettings
 from tests.helpers import free_port
-from tests.s3_server import S3Server, running_seaweedfs
+from tests.s3_server import S3Server
 
 KEY = "tenants/ten_1/runs/run_1/steps/3/output.json"
 BAD_KEYS = [
@@ -47,12 +47,6 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in os.environ:
         if name.startswith("S3_") or name == "AGENT_RUNTIME_DATA_DIR":
             monkeypatch.delenv(name)
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
 
 
 def fresh_bucket() -> str:

@@ -6,6 +6,7 @@ and what never changes (a run's input, a version's configuration) is cached per 
 """
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from backend.models import (
     AgentVersion,
     Approval,
     ApprovalStatus,
+    Artifact,
     Run,
     RunStatus,
     RunStep,
@@ -34,7 +36,7 @@ from backend.models import (
 from backend.models.agent_config import AgentConfig
 from backend.models.common import utcnow
 from backend.models.run import statuses_that_may_become
-from backend.objectstore import ObjectStore
+from backend.objectstore import ObjectStore, artifact_key
 from worker import payloads
 from worker.contract import (
     ApprovalOutcome,
@@ -314,6 +316,7 @@ class RunActivities:
         step.input_tokens, step.output_tokens = reply.input_tokens, reply.output_tokens
         step.cost_usd = self.prices.cost(spec, reply.input_tokens, reply.output_tokens)
         step.ended_at = utcnow()
+        result = _model_result(step, config)  # before a large reply becomes a reference
         await self._offload(step_input.tenant_id, step)
 
         def complete(session: Session) -> None:
@@ -333,7 +336,7 @@ class RunActivities:
             session.commit()
 
         await self._db(step_input.tenant_id, complete)
-        return _model_result(step, config)
+        return result
 
     @activity.defn(name="run_tool")
     async def run_tool(self, step_input: ToolStepInput) -> ToolStepResult:
@@ -391,6 +394,7 @@ class RunActivities:
                 tool,
                 attempt=attempt,
                 allow_private_networks=self.allow_private_networks,
+                artifacts=RunArtifacts(self, step_input.tenant_id, step_input.run_id, seq),
             )
             result = await self._with_heartbeat(
                 execute(tool, arguments, tool_context, max_response_bytes=self.max_response_bytes)
@@ -553,6 +557,56 @@ class RunActivities:
             self.expire_approval,
             self.finish_run,
         ]
+
+
+@dataclass(frozen=True)
+class RunArtifacts:
+    """`artifact_write` saves here: the bytes in the object store, a row in the database."""
+
+    activities: RunActivities
+    tenant_id: str
+    run_id: str
+    seq: int
+
+    async def save(self, name: str, data: bytes, content_type: str) -> dict[str, Any]:
+        key = artifact_key(self.tenant_id, self.run_id, name)
+        await asyncio.to_thread(self.activities.store.put, key, data, content_type)
+        digest = hashlib.sha256(data).hexdigest()
+
+        def record(session: Session) -> None:
+            values: dict[str, Any] = {
+                "step_seq": self.seq,
+                "size": len(data),
+                "content_type": content_type,
+                "sha256": digest,
+                "object_key": key,
+            }
+            for _attempt in range(2):  # a concurrent first write of the name: update it then
+                artifact = session.exec(
+                    select(Artifact).where(Artifact.run_id == self.run_id, Artifact.name == name)
+                ).first()
+                if artifact is None:
+                    artifact = Artifact(run_id=self.run_id, name=name, **values)
+                else:
+                    for field, value in values.items():
+                        setattr(artifact, field, value)
+                    artifact.created_at = utcnow()
+                session.add(artifact)
+                try:
+                    session.commit()
+                    return
+                except IntegrityError:
+                    session.rollback()
+            raise ToolError(f"could not record the artifact {name!r}")
+
+        await self.activities._db(self.tenant_id, record)
+        return {
+            "name": name,
+            "size": len(data),
+            "content_type": content_type,
+            "sha256": digest,
+            "download_url": f"/v1/runs/{self.run_id}/artifacts/{name}",
+        }
 
 
 def _model_result(step: RunStep, config: AgentConfig) -> ModelStepResult:

@@ -13,7 +13,7 @@ import backend.workflow_contract as workflow_contract_module
 import worker.contract as contract_module
 import worker.workflows as workflows_module
 from backend.db import make_engine
-from backend.objectstore import object_store_from_settings
+from backend.objectstore import ObjectStore, ObjectStoreError, object_store_from_settings
 from worker.activities import RunActivities
 from worker.pricing import PriceTable
 from worker.providers.registry import build_providers
@@ -35,9 +35,7 @@ def workflow_build_id() -> str:
     return f"agent-runtime-{digest.hexdigest()[:16]}"
 
 
-def build_worker(client: Client, settings: WorkerSettings) -> Worker:
-    store = object_store_from_settings(settings)
-    store.ensure_ready()
+def build_worker(client: Client, settings: WorkerSettings, store: ObjectStore) -> Worker:
     activities = RunActivities(
         make_engine(settings.resolved_database_url),
         build_providers(settings),
@@ -58,8 +56,11 @@ def build_worker(client: Client, settings: WorkerSettings) -> Worker:
 
 
 async def run_worker(settings: WorkerSettings) -> None:
+    # A misconfigured store fails the worker at start, not its first large step.
+    store = object_store_from_settings(settings)
+    await asyncio.to_thread(store.ensure_ready)
     client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
-    worker = build_worker(client, settings)
+    worker = build_worker(client, settings, store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -71,4 +72,8 @@ async def run_worker(settings: WorkerSettings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run_worker(WorkerSettings()))
+    try:
+        asyncio.run(run_worker(WorkerSettings()))
+    except ObjectStoreError as exc:
+        log.error("the object store is not usable: %s", exc)
+        raise SystemExit(1) from None

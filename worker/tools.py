@@ -6,6 +6,8 @@ allows private networks, and never a cloud metadata endpoint.
 
 import ast
 import asyncio
+import base64
+import binascii
 import json
 import operator
 import os
@@ -477,3 +479,27 @@ async def http_request(arguments: dict[str, Any], context: ToolContext) -> dict[
         "content_type": response.headers.get("content-type"),
         "body": text,
     }
+
+
+MAX_ARTIFACT_BYTES = 64 * 1024 * 1024
+
+
+@builtin("artifact_write")
+async def artifact_write(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
+    if context.artifacts is None:
+        raise ToolError("this worker keeps no artifacts")
+    content = str(arguments["content"])
+    encoding = arguments.get("encoding", "utf-8")
+    if encoding == "base64":
+        try:
+            data = base64.b64decode(content, validate=True)
+        except binascii.Error:
+            raise ToolError("content is not valid base64") from None
+        default_type = "application/octet-stream"
+    else:
+        data = content.encode()
+        default_type = "text/plain; charset=utf-8"
+    if len(data) > MAX_ARTIFACT_BYTES:
+        raise ToolError(f"an artifact may hold at most {MAX_ARTIFACT_BYTES} bytes")
+    content_type = str(arguments.get("content_type") or default_type)
+    return await context.artifacts.save(str(arguments["name"]), data, content_type)

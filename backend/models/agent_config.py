@@ -48,6 +48,23 @@ BUILTIN_TOOLS: dict[str, dict[str, Any]] = {
             "additionalProperties": False,
         },
     },
+    "artifact_write": {
+        "description": (
+            "Save a named file for the people running this agent to download from the run. "
+            "Text as is, binary as base64 (encoding: base64). Writing a name again replaces it."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"},
+                "content": {"type": "string"},
+                "content_type": {"type": "string", "maxLength": 200},
+                "encoding": {"enum": ["utf-8", "base64"]},
+            },
+            "required": ["name", "content"],
+            "additionalProperties": False,
+        },
+    },
 }
 
 

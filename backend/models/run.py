@@ -183,8 +183,12 @@ class StepPublic(SQLModel):
     kind: StepKind
     name: str
     status: StepStatus
+    # A payload kept in the object store shows as {"$ref", "size", "preview"} in lists; reading
+    # the step alone resolves it, and `input_url`/`output_url` download it.
     input: Any
     output: Any
+    input_url: str | None = None
+    output_url: str | None = None
     attempt: int
     usage: Usage
     cost_usd: float
@@ -194,4 +198,12 @@ class StepPublic(SQLModel):
 
     @classmethod
     def of(cls, step: RunStep) -> "StepPublic":
-        return cls.model_validate(step, update={"usage": Usage.model_validate(step)})
+        base = f"/v1/runs/{step.run_id}/steps/{step.seq}"
+        return cls.model_validate(
+            step,
+            update={
+                "usage": Usage.model_validate(step),
+                "input_url": f"{base}/input" if step.input_ref else None,
+                "output_url": f"{base}/output" if step.output_ref else None,
+            },
+        )

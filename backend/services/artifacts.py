@@ -1,0 +1,84 @@
+"""Artifacts a run saved, and step payloads kept in the object store, read back for callers."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.errors import ApiError, not_found
+from backend.models import Artifact, ArtifactPublic, RunStep, StepPublic
+from backend.objectstore import ObjectNotFoundError, ObjectStore, ObjectStoreError
+from backend.pagination import Page, PageParams, paginate
+from backend.services.runs import get_run
+
+PAYLOAD_FIELDS = ("input", "output")
+
+
+def list_artifacts(session: Session, run_id: str, params: PageParams) -> Page[ArtifactPublic]:
+    run = get_run(session, run_id)
+    statement = select(Artifact).where(Artifact.run_id == run.id)
+    return paginate(
+        session,
+        statement,
+        col(Artifact.name),
+        params,
+        ArtifactPublic.of,
+        lambda a: a.name,
+        descending=False,
+    )
+
+
+def get_artifact(session: Session, run_id: str, name: str) -> Artifact:
+    run = get_run(session, run_id)
+    artifact = session.exec(
+        select(Artifact).where(Artifact.run_id == run.id, Artifact.name == name)
+    ).first()
+    if artifact is None:
+        raise not_found("artifact", name)
+    return artifact
+
+
+def open_object(store: ObjectStore, key: str, what: str) -> Iterator[bytes]:
+    """A download's chunks; a store that lost the object or cannot be reached is an error now."""
+    try:
+        return store.stream(key)
+    except ObjectNotFoundError:
+        raise ApiError(404, "not_found", f"the content of {what} is missing from storage") from None
+    except ObjectStoreError as exc:
+        raise ApiError(503, "storage_unavailable", str(exc)) from None
+
+
+def get_step(session: Session, run_id: str, seq: int) -> RunStep:
+    run = get_run(session, run_id)
+    step = session.exec(select(RunStep).where(RunStep.run_id == run.id, RunStep.seq == seq)).first()
+    if step is None:
+        raise not_found("step", seq)
+    return step
+
+
+def resolved_step(store: ObjectStore, step: RunStep) -> StepPublic:
+    """The step with its offloaded payloads read back in."""
+    public = StepPublic.of(step)
+    for field in PAYLOAD_FIELDS:
+        key = getattr(step, f"{field}_ref")
+        if key:
+            setattr(public, field, _load(store, key, f"step {step.seq}'s {field}"))
+    return public
+
+
+def _load(store: ObjectStore, key: str, what: str) -> Any:
+    try:
+        return json.loads(store.get(key))
+    except ObjectNotFoundError:
+        raise ApiError(404, "not_found", f"the content of {what} is missing from storage") from None
+    except ObjectStoreError as exc:
+        raise ApiError(503, "storage_unavailable", str(exc)) from None
+
+
+def payload_chunks(store: ObjectStore, step: RunStep, field: str) -> Iterator[bytes]:
+    """A step's input or output as JSON, streamed from storage when it was offloaded."""
+    key = getattr(step, f"{field}_ref")
+    if key:
+        return open_object(store, key, f"step {step.seq}'s {field}")
+    return iter([json.dumps(getattr(step, field), ensure_ascii=False).encode()])
