@@ -1,12 +1,14 @@
 """`AgentRuntimeClient`: one method per REST operation, plain dicts in and out."""
 
 import os
-from collections.abc import Iterator
-from typing import Any, Self
+import time
+from collections.abc import Collection, Iterator
+from typing import Any, NoReturn, Self
 
 import httpx
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8002"
+ENDINGS = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 
 
 class ApiError(Exception):
@@ -49,14 +51,16 @@ class AgentRuntimeClient:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, path, **kwargs)
         if response.is_error:
-            try:
-                error = response.json()["error"]
-            except (ValueError, KeyError, TypeError):
-                error = {"code": "http_error", "message": response.text}
-            raise ApiError(
-                response.status_code, error["code"], error["message"], error.get("details")
-            )
+            self._raise(response)
         return response.json() if response.content else None
+
+    @staticmethod
+    def _raise(response: httpx.Response) -> NoReturn:
+        try:
+            error = response.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            error = {"code": "http_error", "message": response.text}
+        raise ApiError(response.status_code, error["code"], error["message"], error.get("details"))
 
     def _pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
         cursor = None
@@ -112,3 +116,81 @@ class AgentRuntimeClient:
 
     def get_version(self, agent_id: str, number: int) -> dict[str, Any]:
         return dict(self._call("GET", f"/v1/agents/{agent_id}/versions/{number}"))
+
+    # Runs
+    def start_run(
+        self,
+        agent_id: str,
+        input: str,
+        *,
+        version: int | str = "latest",
+        context: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        body = {"input": input, "version": version, "context": context or {}}
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return dict(self._call("POST", f"/v1/agents/{agent_id}/runs", json=body, headers=headers))
+
+    def list_runs(
+        self, agent_id: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        return list(self._pages("/v1/runs", agent_id=agent_id, status=status))
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/v1/runs/{run_id}"))
+
+    def cancel_run(self, run_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/v1/runs/{run_id}/cancel"))
+
+    def list_steps(self, run_id: str) -> list[dict[str, Any]]:
+        return list(self._pages(f"/v1/runs/{run_id}/steps"))
+
+    def get_step(self, run_id: str, seq: int) -> dict[str, Any]:
+        """One step, with large payloads read back in."""
+        return dict(self._call("GET", f"/v1/runs/{run_id}/steps/{seq}"))
+
+    def wait_for_run(
+        self, run_id: str, until: Collection[str] = ENDINGS, timeout: float = 300.0
+    ) -> dict[str, Any]:
+        """Poll until the run's status is one of `until` (by default, any ending)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.get_run(run_id)
+            if run["status"] in until:
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout} s")
+            time.sleep(0.2)
+
+    # Approvals
+    def list_approvals(
+        self, run_id: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A run's approvals, or the tenant's (e.g. `status="pending"`: the inbox)."""
+        if run_id:
+            return list(self._pages(f"/v1/runs/{run_id}/approvals"))
+        return list(self._pages("/v1/approvals", status=status))
+
+    def decide_approval(
+        self,
+        run_id: str,
+        approval_id: str,
+        decision: str,
+        comment: str | None = None,
+        arguments: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`decision` is "approve" or "reject"; `arguments` approves edited arguments."""
+        body: dict[str, Any] = {"decision": decision, "comment": comment}
+        if arguments is not None:
+            body["arguments"] = arguments
+        return dict(self._call("POST", f"/v1/runs/{run_id}/approvals/{approval_id}", json=body))
+
+    # Artifacts
+    def list_artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        return list(self._pages(f"/v1/runs/{run_id}/artifacts"))
+
+    def download_artifact(self, run_id: str, name: str) -> bytes:
+        response = self.http.get(f"/v1/runs/{run_id}/artifacts/{name}")
+        if response.is_error:
+            self._raise(response)
+        return response.content

@@ -24,6 +24,7 @@ from tests.helpers import (
     wait_for_run,
 )
 from tests.stack import stop_process, wait_ready
+from tests.tool_endpoint import running_tool_endpoint
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,3 +242,53 @@ def test_plain_entry_points(tmp_path: Path) -> None:
         wait_ready(f"http://127.0.0.1:{port}", server, log)
     finally:
         stop_process(server, grace=20)
+
+
+def test_the_embedded_stack_gates_http_tools_and_keeps_artifacts(tmp_path: Path) -> None:
+    """Approve a gated HTTP tool and download the file the agent saved, via the REST client."""
+    script = [
+        {"tool_calls": [{"name": "notify", "arguments": {"message": "deploy done"}}]},
+        {
+            "tool_calls": [
+                {"name": "artifact_write", "arguments": {"name": "log.txt", "content": "ok"}}
+            ]
+        },
+        {"text": "Notified and logged."},
+    ]
+    with (
+        running_tool_endpoint() as endpoint,
+        dev_stack(tmp_path / "data", TOOL_ALLOW_PRIVATE_NETWORKS="true") as stack,
+    ):
+        key = (stack.data_dir / "admin.key").read_text().strip()
+        with AgentRuntimeClient(stack.url, key) as client:
+            agent = client.create_agent("notifier")
+            client.publish_version(
+                agent["id"],
+                {
+                    "model": {"provider": "scripted", "parameters": {"script": script}},
+                    "tools": [
+                        {
+                            "type": "http",
+                            "name": "notify",
+                            "url": f"{endpoint.base_url}/notify",
+                            "parameters": {
+                                "type": "object",
+                                "properties": {"message": {"type": "string"}},
+                                "required": ["message"],
+                            },
+                            "requires_approval": True,
+                        },
+                        {"type": "builtin", "name": "artifact_write"},
+                    ],
+                },
+            )
+            run = client.start_run(agent["id"], "tell the team")
+            client.wait_for_run(run["id"], until={"awaiting_approval"}, timeout=60)
+            (pending,) = client.list_approvals(status="pending")
+            assert endpoint.calls == []
+            client.decide_approval(run["id"], pending["id"], "approve", comment="fine")
+            finished = client.wait_for_run(run["id"], timeout=60)
+            assert (finished["status"], finished["output"]) == ("succeeded", "Notified and logged.")
+            assert [call["body"] for call in endpoint.calls] == [{"message": "deploy done"}]
+            assert client.download_artifact(run["id"], "log.txt") == b"ok"
+            assert (stack.data_dir / "objects").is_dir()  # the embedded object store

@@ -397,6 +397,14 @@ def test_a_get_is_retried_after_a_503(target: str) -> None:
     assert len(Target.calls) == 2
 
 
+def test_no_retry_when_another_attempt_could_outlast_the_step(target: str) -> None:
+    # With a 10-minute timeout a second attempt might not end before the step's own timeout.
+    patient = http_tool(f"{target}/flaky", method="GET", timeout_seconds=600)
+    with pytest.raises(ToolError, match="answered 503: try again"):
+        run_http(patient, {"order_id": "A1"})
+    assert len(Target.calls) == 1
+
+
 def test_a_long_retry_after_is_reported_not_awaited(target: str) -> None:
     with pytest.raises(ToolError, match="answered 503: down for maintenance"):
         run_http(http_tool(f"{target}/unavailable", method="GET"), {"order_id": "A1"})

@@ -12,6 +12,7 @@ import json
 import operator
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,8 @@ HTTP_TOOL_MAX_REDIRECTS = 5
 # Waits between attempts of a retry-safe call: three attempts in all.
 HTTP_TOOL_RETRY_BACKOFF_SECONDS = (0.5, 1.0)
 HTTP_TOOL_MAX_RETRY_AFTER_SECONDS = 5.0
+# All attempts of one call fit in this, below the workflow's 10-minute step timeout.
+HTTP_TOOL_RETRY_BUDGET_SECONDS = 540.0
 # Sending these twice does no more than sending them once.
 RETRY_SAFE_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 QUERY_METHODS = frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})
@@ -301,14 +304,23 @@ async def _call_http_tool(
                     http, request, label, tool.timeout_seconds, max_response_bytes
                 )
 
+            started = time.monotonic()
+
+            def another_fits(delay: float) -> bool:
+                # Retries end well inside the step's own timeout, which would cut them short.
+                spent = time.monotonic() - started + delay + tool.timeout_seconds
+                return spent <= HTTP_TOOL_RETRY_BUDGET_SECONDS
+
             for backoff in HTTP_TOOL_RETRY_BACKOFF_SECONDS if retry_safe else ():
                 try:
                     response, text = await exchange()
                 except TransientToolError:
+                    if not another_fits(backoff):
+                        raise
                     await asyncio.sleep(backoff)
                     continue
                 delay = _retry_delay(response, backoff)
-                if delay is None:
+                if delay is None or not another_fits(delay):
                     return _http_tool_result(method, url, response, text, redactor)
                 await asyncio.sleep(delay)
             # The last attempt (the only one when not retry-safe): its failures are final.
