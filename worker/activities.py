@@ -478,16 +478,7 @@ class RunActivities:
         """No decision came in time: expire it, unless one was recorded but never signalled."""
 
         def write(session: Session) -> ApprovalOutcome:
-            expired = session.execute(
-                update(Approval)
-                .where(
-                    col(Approval.id) == ref.approval_id,
-                    col(Approval.status) == ApprovalStatus.pending.value,
-                )
-                .values(status=ApprovalStatus.expired.value, decided_at=utcnow()),
-                execution_options=NO_SYNC,
-            )
-            if getattr(expired, "rowcount", 0):
+            if _close_pending(session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired):
                 _resume(session, ref.run_id)
             session.commit()
             approval = session.get(Approval, ref.approval_id, populate_existing=True)
@@ -512,15 +503,7 @@ class RunActivities:
             )
             if not ended:
                 activity.logger.warning("run %s had already ended", finish.run_id)
-            session.execute(
-                update(Approval)
-                .where(
-                    col(Approval.run_id) == finish.run_id,
-                    col(Approval.status) == ApprovalStatus.pending.value,
-                )
-                .values(status=ApprovalStatus.cancelled.value, decided_at=utcnow()),
-                execution_options=NO_SYNC,
-            )
+            _close_pending(session, col(Approval.run_id) == finish.run_id, ApprovalStatus.cancelled)
             # The step the ending cut short is recorded as failed, so nothing looks in flight.
             for step in steps:
                 if step.status == StepStatus.running:
@@ -656,6 +639,17 @@ def _requested(approval: Approval) -> ApprovalRequested:
         int(approval.expires_at.timestamp() * 1000),
         None if status == ApprovalStatus.pending else status.value,
     )
+
+
+def _close_pending(session: Session, which: Any, status: ApprovalStatus) -> int:
+    """Settle the approvals `which` selects that are still pending; how many were."""
+    result = session.execute(
+        update(Approval)
+        .where(which, col(Approval.status) == ApprovalStatus.pending.value)
+        .values(status=status.value, decided_at=utcnow()),
+        execution_options=NO_SYNC,
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 def _resume(session: Session, run_id: str) -> None:

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -39,14 +40,21 @@ def get_artifact(session: Session, run_id: str, name: str) -> Artifact:
     return artifact
 
 
-def open_object(store: ObjectStore, key: str, what: str) -> Iterator[bytes]:
-    """A download's chunks; a store that lost the object or cannot be reached is an error now."""
+@contextmanager
+def _storage(what: str) -> Iterator[None]:
+    """A store that lost the object, or cannot be reached, answers as an API error."""
     try:
-        return store.stream(key)
+        yield
     except ObjectNotFoundError:
         raise ApiError(404, "not_found", f"the content of {what} is missing from storage") from None
     except ObjectStoreError as exc:
         raise ApiError(503, "storage_unavailable", str(exc)) from None
+
+
+def open_object(store: ObjectStore, key: str, what: str) -> Iterator[bytes]:
+    """A download's chunks; a missing object fails now, before the response starts."""
+    with _storage(what):
+        return store.stream(key)
 
 
 def get_step(session: Session, run_id: str, seq: int) -> RunStep:
@@ -68,12 +76,8 @@ def resolved_step(store: ObjectStore, step: RunStep) -> StepPublic:
 
 
 def _load(store: ObjectStore, key: str, what: str) -> Any:
-    try:
+    with _storage(what):
         return json.loads(store.get(key))
-    except ObjectNotFoundError:
-        raise ApiError(404, "not_found", f"the content of {what} is missing from storage") from None
-    except ObjectStoreError as exc:
-        raise ApiError(503, "storage_unavailable", str(exc)) from None
 
 
 def payload_chunks(store: ObjectStore, step: RunStep, field: str) -> Iterator[bytes]:
