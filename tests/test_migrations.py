@@ -16,7 +16,7 @@ from tests.conftest import fresh_postgres_database, require_postgres
 
 TABLES = {
     *("tenant", "api_key", "agent", "agent_version"),
-    *("run", "run_step", "approval", "artifact"),
+    *("run", "run_step", "approval", "artifact", "run_event", "trace_outbox"),
 }
 
 

@@ -8,6 +8,7 @@ from backend.models.api_key import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPu
 from backend.models.approval import Approval, ApprovalDecide, ApprovalPublic, ApprovalStatus
 from backend.models.artifact import Artifact, ArtifactPublic
 from backend.models.common import TenantOwned
+from backend.models.event import RunEventRow, TraceOutboxRow
 from backend.models.run import (
     Run,
     RunCreate,
@@ -42,6 +43,7 @@ __all__ = [
     "RunCreate",
     "RunPublic",
     "RunStatus",
+    "RunEventRow",
     "RunStep",
     "StepKind",
     "StepPublic",
@@ -50,6 +52,7 @@ __all__ = [
     "TenantCreate",
     "TenantOwned",
     "TenantPublic",
+    "TraceOutboxRow",
     "VersionCreate",
     "VersionPublic",
 ]
