@@ -8,8 +8,19 @@ from fastapi import FastAPI
 from backend.auth import Authenticator
 from backend.db import make_engine
 from backend.errors import ERROR_RESPONSES, install_error_handlers
+from backend.events import event_log_from_settings
 from backend.objectstore import object_store_from_settings
-from backend.routes import agents, approvals, artifacts, health, runs, tenants, versions
+from backend.observability import configure_logging
+from backend.routes import (
+    agents,
+    approvals,
+    artifacts,
+    events,
+    health,
+    runs,
+    tenants,
+    versions,
+)
 from backend.services.engine import RunEngine
 from backend.settings import Settings
 
@@ -20,11 +31,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
 
+    event_log = event_log_from_settings(settings, engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         yield
+        await event_log.close()
         engine.dispose()
 
     app = FastAPI(
@@ -37,14 +51,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.authenticator = Authenticator(settings, engine)
     app.state.object_store = object_store_from_settings(settings)
+    app.state.event_log = event_log
     app.state.run_engine = RunEngine(
         settings.temporal_target, settings.temporal_namespace, settings.task_queue
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for resource in (tenants, agents, versions, runs, approvals, artifacts):
+    for resource in (tenants, agents, versions, runs, events, approvals, artifacts):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     return app
+
+
+def serve() -> FastAPI:
+    """The app as `uvicorn --factory backend.main:serve` runs it: structured logs first."""
+    settings = Settings()
+    configure_logging("api", settings.log_format)
+    return create_app(settings)
 
 
 app = create_app()

@@ -2,6 +2,7 @@
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,8 @@ class CommonSettings(BaseSettings):
     s3_bucket: str = Field(default="agent-runtime", validation_alias="S3_BUCKET")
     s3_region: str | None = Field(default=None, validation_alias="S3_REGION")
     s3_secure: bool = Field(default=True, validation_alias="S3_SECURE")
+    # JSON lines for log collectors; "text" for people reading a terminal.
+    log_format: Literal["json", "text"] = Field(default="json", validation_alias="LOG_FORMAT")
     langfuse_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("LANGFUSE_BASE_URL", "LANGFUSE_HOST")
     )

@@ -71,7 +71,14 @@ def api(
     import uvicorn
 
     _use_data_dir(data_dir)
-    uvicorn.run("backend.main:app", host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        "backend.main:serve",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @app.command()
@@ -151,7 +158,8 @@ def dev(
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    "backend.main:app",
+                    "--factory",
+                    "backend.main:serve",
                     "--host",
                     "127.0.0.1",
                     "--port",

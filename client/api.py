@@ -1,11 +1,13 @@
 """`AgentRuntimeClient`: one method per REST operation, plain dicts in and out."""
 
+import json
 import os
 import time
 from collections.abc import Collection, Iterator
 from typing import Any, NoReturn, Self
 
 import httpx
+import httpx_sse
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8002"
 ENDINGS = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
@@ -161,6 +163,41 @@ class AgentRuntimeClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout} s")
             time.sleep(0.2)
+
+    def follow_events(
+        self, run_id: str, after: int = 0, reconnects: int = 5
+    ) -> Iterator[dict[str, Any]]:
+        """The run's events, replayed after `after` and then live, until `run.completed`.
+
+        A dropped connection is resumed from the last event seen, so nothing is missed or
+        seen twice.
+        """
+        last, failures = after, 0
+        while True:
+            try:
+                headers = {"Last-Event-ID": str(last)} if last else {}
+                with httpx_sse.connect_sse(
+                    self.http,
+                    "GET",
+                    f"/v1/runs/{run_id}/events",
+                    headers=headers,
+                    timeout=httpx.Timeout(self.http.timeout.connect, read=None),
+                ) as source:
+                    if source.response.is_error:
+                        source.response.read()
+                        self._raise(source.response)
+                    for message in source.iter_sse():
+                        event: dict[str, Any] = json.loads(message.data)
+                        last, failures = event["id"], 0
+                        yield event
+                        if event["type"] == "run.completed":
+                            return
+                return  # the server closed a finished run's stream
+            except (httpx.TransportError, httpx_sse.SSEError):
+                failures += 1
+                if failures > reconnects:
+                    raise
+                time.sleep(min(0.2 * 2**failures, 5.0))
 
     # Approvals
     def list_approvals(

@@ -94,3 +94,29 @@ def running_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.P
         yield process
     finally:
         stop_process(process)
+
+
+def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "backend.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env={**os.environ, **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process, log)
+    except AssertionError:
+        stop_process(process)
+        raise
+    return process

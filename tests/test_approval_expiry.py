@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from backend.db import AllTenants, TenantScope, make_engine, scoped_session
+from backend.events import DatabaseEventLog
 from backend.models import AgentCreate, Approval, Run, RunCreate, RunStep, Tenant, VersionCreate
 from backend.objectstore import FilesystemStore
 from backend.services import agents, runs
@@ -80,6 +81,7 @@ async def execute_with_time_skipping(
         {"scripted": ScriptedProvider()},
         PriceTable.from_json(None),
         object_store=store,
+        events=DatabaseEventLog(engine),
     )
     async with (
         await WorkflowEnvironment.start_time_skipping(

@@ -3,8 +3,6 @@
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from tests.helpers import (
     wait_for_run,
 )
 from tests.private_engine import Engine, tenant_on
-from tests.stack import start_temporal, stop_process, wait_ready
+from tests.stack import start_api, start_temporal, stop_process
 
 SLOW_FINISH = script(calc("2+2"), {"text": "four", "delay_seconds": 4})
 
@@ -90,23 +88,6 @@ def test_the_engine_restarts_mid_run_on_the_same_database(
     finally:
         engine.stop()
         stop_process(server)
-
-
-def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}", process, log)
-    except AssertionError:
-        stop_process(process)
-        raise
-    return process
 
 
 def test_a_killed_api_loses_no_run(engine: Engine, tmp_path: Path) -> None:

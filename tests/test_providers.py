@@ -1,8 +1,12 @@
 """The model providers against local doubles of each protocol, through the real SDK clients."""
 
 import asyncio
+import json
+import time
+from itertools import pairwise
 from typing import Any
 
+import httpx
 import pytest
 
 from backend.models.agent_config import ModelSpec
@@ -18,9 +22,13 @@ from tests.provider_doubles import (
     openai_error,
     text_block,
     tool_use_block,
+    words,
 )
 from worker.providers.anthropic_messages import AnthropicProvider
 from worker.providers.openai_chat import OpenAIChatProvider
+from worker.providers.registry import build_providers
+from worker.providers.scripted import ScriptedProvider
+from worker.settings import WorkerSettings
 from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolSpec
 
 KEY = "sk-test-5f3c9a1e"
@@ -66,6 +74,43 @@ def failure(provider: OpenAIChatProvider | AnthropicProvider, spec: ModelSpec) -
     with pytest.raises(ProviderError) as raised:
         complete(provider, spec)
     return raised.value
+
+
+def stream(
+    provider: OpenAIChatProvider | AnthropicProvider | ScriptedProvider,
+    spec: ModelSpec,
+    messages: list[Message] = QUESTION,
+) -> tuple[ModelReply, list[str]]:
+    """The reply to a streamed call, and the text deltas it delivered on the way."""
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    async def call() -> ModelReply:
+        if isinstance(provider, ScriptedProvider):
+            return await provider.complete(spec, "You are terse.", messages, TOOLS, on_delta)
+        async with provider:
+            return await provider.complete(spec, "You are terse.", messages, TOOLS, on_delta)
+
+    return asyncio.run(call()), deltas
+
+
+def stream_failure(
+    provider: OpenAIChatProvider | AnthropicProvider, spec: ModelSpec
+) -> tuple[ProviderError, list[str]]:
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    async def call() -> None:
+        async with provider:
+            await provider.complete(spec, "You are terse.", QUESTION, TOOLS, on_delta)
+
+    with pytest.raises(ProviderError) as raised:
+        asyncio.run(call())
+    return raised.value, deltas
 
 
 def only_request(double: HttpDouble) -> RecordedRequest:
@@ -431,3 +476,360 @@ def test_anthropic_unreachable_or_slow_server_is_retryable() -> None:
     assert (unreachable.retryable, unreachable.code) == (True, "provider_unavailable")
     assert (slow.retryable, slow.code) == (True, "provider_unavailable")
     assert "0.2s" in slow.message
+
+
+# Streaming: the same reply, its text delivered as it arrives
+
+STREAMED_COMPLETIONS = {
+    "text": chat_completion("Two plus three is five.", prompt_tokens=30, completion_tokens=6),
+    "text and tool calls": chat_completion(
+        "Let me compute both.",
+        tool_calls=[
+            ("call_7", "calculator", {"expression": "2+3"}),
+            ("call_8", "calculator", {"expression": "(1 + 2) * 3"}),
+        ],
+        prompt_tokens=21,
+        completion_tokens=9,
+    ),
+    "tool call only": chat_completion(tool_calls=[("call_7", "calculator", {"expression": "2"})]),
+    "invalid arguments": chat_completion(tool_calls=[("call_1", "calculator", '{"expr": 2+')]),
+    "empty text": chat_completion(""),
+}
+
+
+@pytest.mark.parametrize("body", STREAMED_COMPLETIONS.values(), ids=STREAMED_COMPLETIONS.keys())
+def test_openai_streamed_reply_equals_the_plain_one(body: dict[str, Any]) -> None:
+    with chat_completions_double() as double:
+        double.enqueue(200, body)
+        double.enqueue(200, body)
+        plain = complete(OpenAIChatProvider(KEY, double.base_url), OPENAI)
+        streamed, deltas = stream(OpenAIChatProvider(KEY, double.base_url), OPENAI)
+        plain_request, streamed_request = double.requests
+
+    assert streamed == plain
+    assert deltas == words(plain.text or "")
+    assert not {"stream", "stream_options"} & plain_request.body.keys()
+    assert streamed_request.body["stream"] is True
+    assert streamed_request.body["stream_options"] == {"include_usage": True}
+
+
+def test_openai_streamed_text_arrives_word_by_word_in_order() -> None:
+    with chat_completions_double() as double:
+        double.enqueue(200, chat_completion("Two plus three is five.", completion_tokens=6))
+        reply, deltas = stream(OpenAIChatProvider(KEY, double.base_url), OPENAI)
+
+    assert deltas == ["Two ", "plus ", "three ", "is ", "five."]
+    assert (reply.text, reply.input_tokens, reply.output_tokens) == (
+        "Two plus three is five.",
+        11,
+        6,
+    )
+
+
+def test_openai_double_streams_chunks_in_the_wire_format() -> None:
+    arguments = {"expression": "(1 + 2) * 3"}
+    with chat_completions_double() as double:
+        double.enqueue(
+            200, chat_completion("Let me compute.", [("call_7", "calculator", arguments)])
+        )
+        request = {"stream": True, "stream_options": {"include_usage": True}}
+        response = httpx.post(f"{double.base_url}/chat/completions", json=request, timeout=5)
+
+    assert response.headers["content-type"] == "text/event-stream"
+    lines = [line for line in response.text.splitlines() if line]
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    assert {chunk["object"] for chunk in chunks} == {"chat.completion.chunk"}
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"] == {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    deltas = [choice["delta"] for chunk in chunks for choice in chunk["choices"]]
+    texts = [delta["content"] for delta in deltas if delta.get("content")]
+    pieces = [call["function"]["arguments"] for d in deltas for call in d.get("tool_calls", [])]
+    assert texts == ["Let ", "me ", "compute."]
+    assert len([piece for piece in pieces if piece]) > 1
+    assert "".join(pieces) == json.dumps(arguments)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retryable", "code"),
+    [
+        (
+            429,
+            openai_error("requests", "Rate limit reached", "rate_limit_exceeded"),
+            True,
+            "rate_limited",
+        ),
+        (503, openai_error("server_error", "Slow down"), True, "provider_unavailable"),
+        (
+            401,
+            openai_error("invalid_request_error", f"Bad key {KEY}", "invalid_api_key"),
+            False,
+            "provider_auth",
+        ),
+        (400, openai_error("invalid_request_error", "Bad schema"), False, "provider_rejected"),
+    ],
+)
+def test_openai_error_before_the_stream_is_judged_as_without_streaming(
+    status: int, body: Any, retryable: bool, code: str
+) -> None:
+    with chat_completions_double() as double:
+        double.enqueue(status, body)
+        error, deltas = stream_failure(OpenAIChatProvider(KEY, double.base_url), OPENAI)
+
+    assert (error.retryable, error.code) == (retryable, code)
+    assert f"HTTP {status}" in error.message
+    assert KEY not in str(error)
+    assert deltas == []
+
+
+@pytest.mark.parametrize(
+    ("error_body", "retryable", "code"),
+    [
+        (openai_error("server_error", "The server had an error"), True, "provider_unavailable"),
+        (openai_error("tokens", "Rate limit reached", "rate_limit_exceeded"), True, "rate_limited"),
+        (
+            openai_error("insufficient_quota", "Quota used up", "insufficient_quota"),
+            False,
+            "rate_limited",
+        ),
+        (openai_error("invalid_request_error", "Context too long"), False, "provider_rejected"),
+        (
+            {"error": {"object": "error", "message": "Overloaded", "code": 503}},
+            True,
+            "provider_unavailable",
+        ),
+    ],
+    ids=["server error", "rate limit", "quota", "invalid request", "compatible server status"],
+)
+def test_openai_error_inside_the_stream_is_judged_like_its_status(
+    error_body: Any, retryable: bool, code: str
+) -> None:
+    with chat_completions_double() as double:
+        double.enqueue(200, chat_completion("one two three four five six"), stream_error=error_body)
+        error, deltas = stream_failure(OpenAIChatProvider(KEY, double.base_url), OPENAI)
+
+    assert (error.retryable, error.code) == (retryable, code)
+    assert error_body["error"]["message"] in error.message
+    assert deltas  # the error came after some of the answer had arrived
+
+
+def test_openai_stream_that_stalls_times_out_retryably() -> None:
+    with chat_completions_double() as double:
+        double.enqueue(200, chat_completion("late words"), event_delay=2.0)
+        error, _ = stream_failure(OpenAIChatProvider(KEY, double.base_url, timeout=0.2), OPENAI)
+
+    assert (error.retryable, error.code) == (True, "provider_unavailable")
+    assert "0.2s" in error.message
+
+
+STREAMED_MESSAGES = {
+    "text": anthropic_message(text_block("Two plus three is five."), output_tokens=6),
+    "text and tool uses": anthropic_message(
+        text_block("Let me "),
+        text_block("compute both."),
+        tool_use_block("toolu_1", "calculator", {"expression": "2+3"}),
+        tool_use_block("toolu_2", "calculator", {"expression": "(1 + 2) * 3"}),
+        input_tokens=40,
+        output_tokens=12,
+    ),
+    "tool use only": anthropic_message(tool_use_block("toolu_1", "calculator", {})),
+}
+
+
+@pytest.mark.parametrize("body", STREAMED_MESSAGES.values(), ids=STREAMED_MESSAGES.keys())
+def test_anthropic_streamed_reply_equals_the_plain_one(body: dict[str, Any]) -> None:
+    with anthropic_messages_double() as double:
+        double.enqueue(200, body)
+        double.enqueue(200, body)
+        plain = complete(AnthropicProvider(KEY, double.base_url), ANTHROPIC)
+        streamed, deltas = stream(AnthropicProvider(KEY, double.base_url), ANTHROPIC)
+        plain_request, streamed_request = double.requests
+
+    assert streamed == plain
+    assert deltas == words(plain.text or "")
+    assert "stream" not in plain_request.body
+    assert streamed_request.body["stream"] is True
+
+
+def test_anthropic_streamed_text_arrives_word_by_word_in_order() -> None:
+    with anthropic_messages_double() as double:
+        double.enqueue(
+            200,
+            anthropic_message(text_block("Two plus "), text_block("three."), input_tokens=9),
+        )
+        reply, deltas = stream(AnthropicProvider(KEY, double.base_url), ANTHROPIC)
+
+    assert deltas == ["Two ", "plus ", "three."]
+    assert (reply.text, reply.input_tokens, reply.output_tokens) == ("Two plus three.", 9, 5)
+
+
+def test_anthropic_double_streams_events_in_the_wire_format() -> None:
+    arguments = {"expression": "(1 + 2) * 3"}
+    message = anthropic_message(
+        text_block("Let me compute."), tool_use_block("toolu_1", "calculator", arguments)
+    )
+    with anthropic_messages_double() as double:
+        double.enqueue(200, message)
+        response = httpx.post(f"{double.base_url}/v1/messages", json={"stream": True}, timeout=5)
+
+    assert response.headers["content-type"] == "text/event-stream"
+    events = []
+    for block in response.text.strip().split("\n\n"):
+        name, data = block.split("\n")
+        events.append((name.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
+    names = [name for name, _ in events]
+    assert names[:3] == ["message_start", "ping", "content_block_start"]
+    assert names[-2:] == ["message_delta", "message_stop"]
+    assert names.count("content_block_start") == names.count("content_block_stop") == 2
+    assert all(name == data["type"] for name, data in events)
+    deltas = [data["delta"] for name, data in events if name == "content_block_delta"]
+    texts = [delta["text"] for delta in deltas if delta["type"] == "text_delta"]
+    pieces = [delta["partial_json"] for delta in deltas if delta["type"] == "input_json_delta"]
+    assert texts == ["Let ", "me ", "compute."]
+    assert len(pieces) > 1
+    assert json.loads("".join(pieces)) == arguments
+    assert events[0][1]["message"]["usage"]["input_tokens"] == 13
+    assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
+    assert events[-2][1]["usage"] == {"output_tokens": 5}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retryable", "code"),
+    [
+        (429, anthropic_error("rate_limit_error", "Too many requests"), True, "rate_limited"),
+        (529, anthropic_error("overloaded_error", "Overloaded"), True, "provider_unavailable"),
+        (401, anthropic_error("authentication_error", f"bad {KEY}"), False, "provider_auth"),
+        (400, anthropic_error("invalid_request_error", "Bad tool"), False, "provider_rejected"),
+    ],
+)
+def test_anthropic_error_before_the_stream_is_judged_as_without_streaming(
+    status: int, body: Any, retryable: bool, code: str
+) -> None:
+    with anthropic_messages_double() as double:
+        double.enqueue(status, body)
+        error, deltas = stream_failure(AnthropicProvider(KEY, double.base_url), ANTHROPIC)
+
+    assert (error.retryable, error.code) == (retryable, code)
+    assert f"HTTP {status}" in error.message
+    assert KEY not in str(error)
+    assert deltas == []
+
+
+@pytest.mark.parametrize(
+    ("error_body", "retryable", "code"),
+    [
+        (anthropic_error("overloaded_error", "Overloaded"), True, "provider_unavailable"),
+        (anthropic_error("api_error", "Internal server error"), True, "provider_unavailable"),
+        (anthropic_error("rate_limit_error", "Too many tokens"), True, "rate_limited"),
+        (anthropic_error("invalid_request_error", "Output blocked"), False, "provider_rejected"),
+    ],
+)
+def test_anthropic_error_inside_the_stream_is_judged_like_its_status(
+    error_body: Any, retryable: bool, code: str
+) -> None:
+    with anthropic_messages_double() as double:
+        message = anthropic_message(text_block("one two three four five six seven"))
+        double.enqueue(200, message, stream_error=error_body)
+        error, deltas = stream_failure(AnthropicProvider(KEY, double.base_url), ANTHROPIC)
+
+    assert (error.retryable, error.code) == (retryable, code)
+    assert error_body["error"]["message"] in error.message
+    assert deltas  # the error came after some of the answer had arrived
+
+
+def test_anthropic_stream_that_stalls_times_out_retryably() -> None:
+    with anthropic_messages_double() as double:
+        double.enqueue(200, anthropic_message(text_block("late words")), event_delay=2.0)
+        error, _ = stream_failure(AnthropicProvider(KEY, double.base_url, timeout=0.2), ANTHROPIC)
+
+    assert (error.retryable, error.code) == (True, "provider_unavailable")
+    assert "0.2s" in error.message
+
+
+# The scripted provider and the registry
+
+
+def scripted(*turns: dict[str, Any]) -> ModelSpec:
+    return ModelSpec(provider="scripted", parameters={"script": list(turns)})
+
+
+def test_scripted_streams_its_text_word_by_word_and_replies_as_without_streaming() -> None:
+    spec = scripted({"text": "  Two plus\nthree is five. "})
+    plain = asyncio.run(ScriptedProvider().complete(spec, "You are terse.", QUESTION, TOOLS))
+    streamed, deltas = stream(ScriptedProvider(), spec)
+
+    assert streamed == plain
+    assert deltas == ["  ", "Two ", "plus\n", "three ", "is ", "five. "]
+    assert "".join(deltas) == plain.text
+
+
+def test_scripted_tool_call_turn_streams_only_its_text() -> None:
+    call = {"name": "calculator", "arguments": {"expression": "2+3"}}
+    only_calls, no_deltas = stream(ScriptedProvider(), scripted({"tool_calls": [call]}))
+    with_text, deltas = stream(
+        ScriptedProvider(), scripted({"text": "Let me.", "tool_calls": [call]})
+    )
+
+    assert (only_calls.text, no_deltas) == (None, [])
+    assert (with_text.text, deltas) == ("Let me.", ["Let ", "me."])
+    assert with_text.tool_calls == only_calls.tool_calls
+
+
+def test_scripted_chunk_delay_spaces_the_deltas_out() -> None:
+    spec = scripted({"text": "one two three four", "chunk_delay_seconds": 0.05})
+    arrivals: list[float] = []
+
+    async def on_delta(text: str) -> None:
+        arrivals.append(time.monotonic())
+
+    async def call() -> float:
+        await ScriptedProvider().complete(spec, "", QUESTION, [], on_delta)
+        return time.monotonic()
+
+    finished = asyncio.run(call())
+
+    assert len(arrivals) == 4
+    assert all(later - earlier >= 0.04 for earlier, later in pairwise(arrivals))
+    assert finished - arrivals[0] >= 0.12  # the first word was out well before the reply
+
+
+def test_every_configured_provider_passes_deltas_through() -> None:
+    with (
+        chat_completions_double() as openai_double,
+        anthropic_messages_double() as anthropic_double,
+    ):
+        openai_double.enqueue(200, chat_completion("From OpenAI."))
+        openai_double.enqueue(200, chat_completion("From a local model."))
+        anthropic_double.enqueue(200, anthropic_message(text_block("From Anthropic.")))
+        settings = WorkerSettings.model_validate(
+            {
+                "OPENAI_API_KEY": KEY,
+                "OPENAI_BASE_URL": openai_double.base_url,
+                "ANTHROPIC_API_KEY": KEY,
+                "ANTHROPIC_BASE_URL": anthropic_double.base_url,
+            }
+        )
+        providers = build_providers(settings)
+        local = ModelSpec(
+            provider="openai_compatible",
+            name="llama3.2",
+            parameters={"base_url": openai_double.base_url},
+        )
+        answers = {}
+        for spec in (OPENAI, local, ANTHROPIC, scripted({"text": "From a script."})):
+            deltas: list[str] = []
+
+            async def on_delta(text: str, deltas: list[str] = deltas) -> None:
+                deltas.append(text)
+
+            reply = asyncio.run(
+                providers[spec.provider].complete(spec, "", QUESTION, TOOLS, on_delta)
+            )
+            answers[spec.provider] = ("".join(deltas), reply.text)
+
+    assert answers == {
+        "openai": ("From OpenAI.", "From OpenAI."),
+        "openai_compatible": ("From a local model.", "From a local model."),
+        "anthropic": ("From Anthropic.", "From Anthropic."),
+        "scripted": ("From a script.", "From a script."),
+    }

@@ -8,6 +8,8 @@ and what never changes (a run's input, a version's configuration) is cached per 
 import asyncio
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +24,16 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from backend.db import TenantScope, scoped_session
+from backend.events import (
+    EventLog,
+    NewEvent,
+    approval_decided_event,
+    approval_requested_event,
+    run_completed_event,
+    status_event,
+    step_completed_event,
+    step_started_event,
+)
 from backend.models import (
     AgentVersion,
     Approval,
@@ -37,6 +49,7 @@ from backend.models.agent_config import AgentConfig
 from backend.models.common import utcnow
 from backend.models.run import statuses_that_may_become
 from backend.objectstore import ObjectStore, artifact_key
+from backend.observability import RUNS_FINISHED, STEP_SECONDS, run_id_var, tenant_id_var
 from worker import payloads
 from worker.contract import (
     ApprovalOutcome,
@@ -61,7 +74,9 @@ from worker.tools import (
 )
 from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolError, ToolSpec
 
+log = logging.getLogger("agent_runtime.worker")
 HEARTBEAT_EVERY_SECONDS = 2.0
+DELTA_FLUSH_SECONDS = 0.05
 CACHE_SIZE = 4096
 STEP_RESULT_FIELDS = (
     *("kind", "name", "status", "input", "output", "input_ref", "output_ref", "attempt", "error"),
@@ -108,8 +123,11 @@ def _end_run(
     run_id: str,
     status: RunStatus,
     **values: Any,
-) -> bool:
-    """Move the run to an ending, only from a status that may take it (a conditional update)."""
+) -> NewEvent | None:
+    """Move the run to an ending, only from a status that may take it (a conditional update).
+
+    Returns the `run.completed` event to publish, or None if the run had ended already.
+    """
     sources = [s.value for s in statuses_that_may_become(status)]
     result = session.execute(
         update(Run)
@@ -117,16 +135,19 @@ def _end_run(
         .values(status=status.value, ended_at=utcnow(), **values),
         execution_options=NO_SYNC,
     )
-    return bool(getattr(result, "rowcount", 0))
+    if not getattr(result, "rowcount", 0):
+        return None
+    return run_completed_event(status.value, **values)
 
 
-def _mark_running(session: Session, run_id: str) -> None:
-    session.execute(
+def _mark_running(session: Session, run_id: str) -> bool:
+    result = session.execute(
         update(Run)
         .where(col(Run.id) == run_id, col(Run.status) == RunStatus.queued.value)
         .values(status=RunStatus.running.value, started_at=utcnow()),
         execution_options=NO_SYNC,
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _save_step(session: Session, existing: RunStep | None, step: RunStep) -> None:
@@ -166,6 +187,7 @@ class RunActivities:
         prices: PriceTable,
         *,
         object_store: ObjectStore,
+        events: EventLog,
         inline_limit: int = DEFAULT_INLINE_LIMIT_BYTES,
         allow_private_networks: bool = False,
         max_response_bytes: int = HTTP_TOOL_MAX_RESPONSE_BYTES,
@@ -174,6 +196,7 @@ class RunActivities:
         self.providers = providers
         self.prices = prices
         self.store = object_store
+        self.events = events
         self.inline_limit = inline_limit
         self.allow_private_networks = allow_private_networks
         self.max_response_bytes = max_response_bytes
@@ -222,6 +245,28 @@ class RunActivities:
             if not task.done():
                 task.cancel()
 
+    async def _emit(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
+        """Tell followers (and count). The steps in the database are the record, so a failure
+        here is logged, never a reason to run a step again."""
+        if not events:
+            return
+        for event_type, data in events:
+            if event_type == "step.completed":
+                STEP_SECONDS.labels(data["kind"], data["status"]).observe(
+                    data["duration_ms"] / 1000
+                )
+                log.info(
+                    "step %d (%s %s) %s in %.0f ms",
+                    *(data["seq"], data["kind"], data["name"], data["status"], data["duration_ms"]),
+                )
+            elif event_type == "run.completed":
+                RUNS_FINISHED.labels(data["status"]).inc()
+                log.info("run ended %s", data["status"])
+        try:
+            await self.events.append(tenant_id, run_id, events)
+        except Exception:  # an unreachable event store must not fail the run
+            activity.logger.warning("could not publish %d event(s) of run %s", len(events), run_id)
+
     def _read_payloads(self, session: Session, rows: list[RunStep]) -> None:
         """Fetch offloaded payloads into rows detached first, so nothing writes them back."""
         if payloads.needs_resolving(rows):
@@ -241,13 +286,14 @@ class RunActivities:
 
     @activity.defn(name="call_model")
     async def call_model(self, step_input: ModelStepInput) -> ModelStepResult:
+        _bind(step_input.run_id, step_input.tenant_id)
         seq = step_input.seq
         attempt = activity.info().attempt
         started_at = utcnow()
 
         def begin(
             session: Session,
-        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None]:
+        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, bool]:
             facts = self._facts(session, step_input.run_id)
             pinned = self._version(session, facts.version_id)
             rows = list(
@@ -257,23 +303,32 @@ class RunActivities:
                     .order_by(col(RunStep.seq))
                 )
             )
+            started = False
             if seq == 1:
-                _mark_running(session, facts.run_id)
+                started = _mark_running(session, facts.run_id)
                 session.commit()
             self._read_payloads(session, rows)
             existing = rows[-1] if rows and rows[-1].seq == seq else None
-            return facts, pinned, [row for row in rows if row.seq < seq], existing
+            return facts, pinned, [row for row in rows if row.seq < seq], existing, started
 
-        facts, pinned, earlier, existing = await self._db(step_input.tenant_id, begin)
+        tenant_id = step_input.tenant_id
+        facts, pinned, earlier, existing, started = await self._db(tenant_id, begin)
         config = pinned.config
         if existing is not None and existing.status == StepStatus.succeeded:
             return _model_result(existing, config)  # an earlier attempt finished; its reply stands
         spec = config.model
+        name = spec.name or spec.provider
+        await self._emit(
+            tenant_id,
+            facts.run_id,
+            [status_event("running")] * started + [step_started_event(seq, "model", name, attempt)],
+        )
+        deltas = DeltaBuffer(self, tenant_id, facts.run_id, seq, attempt)
         step = RunStep(
             run_id=facts.run_id,
             seq=seq,
             kind=StepKind.model,
-            name=spec.name or spec.provider,
+            name=name,
             input={"provider": spec.provider, "model": spec.name, "messages": len(earlier) + 1},
             attempt=attempt,
             started_at=started_at,
@@ -292,6 +347,7 @@ class RunActivities:
                     _system_prompt(config, facts.context),
                     _transcript(facts.input, earlier),
                     pinned.tool_specs,
+                    on_delta=deltas.add,
                 )
             )
         except ProviderError as error:
@@ -302,7 +358,10 @@ class RunActivities:
                 "retryable": error.retryable,
             }
             step.ended_at = None if error.retryable else utcnow()
-            await self._save(step_input.tenant_id, existing, step)
+            await self._save(tenant_id, existing, step)
+            # A retry starts again with step.started (attempt + 1); a final failure ends the step.
+            ending = [] if error.retryable else [step_completed_event(step)]
+            await self._emit(tenant_id, facts.run_id, deltas.take() + ending)
             raise ApplicationError(
                 error.message, type=error.code, non_retryable=not error.retryable
             ) from None
@@ -317,13 +376,15 @@ class RunActivities:
         step.cost_usd = self.prices.cost(spec, reply.input_tokens, reply.output_tokens)
         step.ended_at = utcnow()
         result = _model_result(step, config)  # before a large reply becomes a reference
-        await self._offload(step_input.tenant_id, step)
+        completed = step_completed_event(step)
+        await self._offload(tenant_id, step)
 
-        def complete(session: Session) -> None:
+        def complete(session: Session) -> NewEvent | None:
             _save_step(session, existing, step)
+            ended: NewEvent | None = None
             if not reply.tool_calls:
                 counted = [*earlier, step]
-                _end_run(
+                ended = _end_run(
                     session,
                     facts.run_id,
                     RunStatus.succeeded,
@@ -334,12 +395,16 @@ class RunActivities:
                     cost_usd=sum(s.cost_usd for s in counted),
                 )
             session.commit()
+            return ended
 
-        await self._db(step_input.tenant_id, complete)
+        ended = await self._db(tenant_id, complete)
+        finished = [ended] if ended else []
+        await self._emit(tenant_id, facts.run_id, [*deltas.take(), completed, *finished])
         return result
 
     @activity.defn(name="run_tool")
     async def run_tool(self, step_input: ToolStepInput) -> ToolStepResult:
+        _bind(step_input.run_id, step_input.tenant_id)
         attempt = activity.info().attempt
         started_at = utcnow()
         seq = step_input.seq
@@ -368,6 +433,10 @@ class RunActivities:
         config, existing, call, approval = await self._db(step_input.tenant_id, begin)
         if existing is not None and existing.status != StepStatus.running:
             return ToolStepResult(seq, existing.status == StepStatus.succeeded)
+        tenant_id, run_id = step_input.tenant_id, step_input.run_id
+        await self._emit(
+            tenant_id, run_id, [step_started_event(seq, "tool", call["name"], attempt)]
+        )
         tool = next((t for t in config.tools if t.name == call["name"]), None)
         arguments: dict[str, Any] = call["arguments"]
         recorded_input: dict[str, Any] = {"call_id": call["id"], "arguments": arguments}
@@ -416,12 +485,15 @@ class RunActivities:
             started_at=started_at,
             ended_at=utcnow(),
         )
-        await self._save(step_input.tenant_id, existing, step)
+        completed = step_completed_event(step)  # summarised before a large result is offloaded
+        await self._save(tenant_id, existing, step)
+        await self._emit(tenant_id, run_id, [completed])
         return ToolStepResult(seq, error is None)
 
     @activity.defn(name="request_approval")
     async def request_approval(self, request: ApprovalRequestInput) -> ApprovalRequested:
         """Record that a tool call waits for a person; the run shows `awaiting_approval`."""
+        _bind(request.run_id, request.tenant_id)
 
         def write(session: Session) -> ApprovalRequested:
             facts = self._facts(session, request.run_id)
@@ -469,27 +541,42 @@ class RunActivities:
                 raced = _approval_for(session, facts.run_id, request.seq)
                 assert raced is not None
                 return _requested(raced)
+            asked.append(approval)
             return _requested(approval)
 
-        return await self._db(request.tenant_id, write)
+        asked: list[Approval] = []
+        requested = await self._db(request.tenant_id, write)
+        if asked:
+            events = [status_event("awaiting_approval"), approval_requested_event(asked[0])]
+            await self._emit(request.tenant_id, request.run_id, events)
+        return requested
 
     @activity.defn(name="expire_approval")
     async def expire_approval(self, ref: ApprovalRef) -> ApprovalOutcome:
         """No decision came in time: expire it, unless one was recorded but never signalled."""
+        _bind(ref.run_id, ref.tenant_id)
 
-        def write(session: Session) -> ApprovalOutcome:
-            if _close_pending(session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired):
-                _resume(session, ref.run_id)
+        def write(session: Session) -> tuple[ApprovalOutcome, list[NewEvent]]:
+            expired = _close_pending(
+                session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired
+            )
+            resumed = expired and _resume(session, ref.run_id)
             session.commit()
             approval = session.get(Approval, ref.approval_id, populate_existing=True)
             assert approval is not None
-            return ApprovalOutcome(ApprovalStatus(approval.status).value)
+            events = [approval_decided_event(approval)] if expired else []
+            events += [status_event("running")] if resumed else []
+            return ApprovalOutcome(ApprovalStatus(approval.status).value), events
 
-        return await self._db(ref.tenant_id, write)
+        outcome, events = await self._db(ref.tenant_id, write)
+        await self._emit(ref.tenant_id, ref.run_id, events)
+        return outcome
 
     @activity.defn(name="finish_run")
     async def finish_run(self, finish: FinishRunInput) -> None:
-        def write(session: Session) -> None:
+        _bind(finish.run_id, finish.tenant_id)
+
+        def write(session: Session) -> list[NewEvent]:
             error = {"code": finish.error_code, "message": finish.error_message}
             steps = list(session.exec(select(RunStep).where(RunStep.run_id == finish.run_id)))
             ended = _end_run(
@@ -503,34 +590,52 @@ class RunActivities:
             )
             if not ended:
                 activity.logger.warning("run %s had already ended", finish.run_id)
+            waiting = list(
+                session.exec(
+                    select(Approval).where(
+                        Approval.run_id == finish.run_id,
+                        Approval.status == ApprovalStatus.pending,
+                    )
+                )
+            )
             _close_pending(session, col(Approval.run_id) == finish.run_id, ApprovalStatus.cancelled)
             # The step the ending cut short is recorded as failed, so nothing looks in flight.
+            closed = []
             for step in steps:
                 if step.status == StepStatus.running:
                     step.status = StepStatus.failed
                     step.error = step.error or error
                     step.ended_at = utcnow()
                     session.add(step)
+                    closed.append(step)
             if finish.in_flight and finish.in_flight[0] not in {s.seq for s in steps}:
                 seq, kind, name = finish.in_flight
                 if not name:
                     facts = self._facts(session, finish.run_id)
                     model = self._version(session, facts.version_id).config.model
                     name = model.name or model.provider
-                session.add(
-                    RunStep(
-                        run_id=finish.run_id,
-                        seq=seq,
-                        kind=StepKind(kind),
-                        name=name,
-                        status=StepStatus.failed,
-                        error=error,
-                        ended_at=utcnow(),
-                    )
+                cut_short = RunStep(
+                    run_id=finish.run_id,
+                    seq=seq,
+                    kind=StepKind(kind),
+                    name=name,
+                    status=StepStatus.failed,
+                    error=error,
+                    ended_at=utcnow(),
                 )
+                session.add(cut_short)
+                closed.append(cut_short)
             session.commit()
+            for approval in waiting:
+                approval.status = ApprovalStatus.cancelled
+            return [
+                *(step_completed_event(step) for step in closed),
+                *(approval_decided_event(approval) for approval in waiting),
+                *([ended] if ended else []),
+            ]
 
-        await self._db(finish.tenant_id, write)
+        events = await self._db(finish.tenant_id, write)
+        await self._emit(finish.tenant_id, finish.run_id, events)
 
     def all(self) -> list[Callable[..., Any]]:
         return [
@@ -540,6 +645,38 @@ class RunActivities:
             self.expire_approval,
             self.finish_run,
         ]
+
+
+class DeltaBuffer:
+    """Model text as it streams in, published as `model.delta` events a few times a second.
+
+    Batching keeps a fast stream from costing one write per token; each event carries the
+    attempt, so a follower drops the partial text of an attempt that was retried.
+    """
+
+    def __init__(
+        self, activities: "RunActivities", tenant_id: str, run_id: str, seq: int, attempt: int
+    ) -> None:
+        self.activities = activities
+        self.tenant_id = tenant_id
+        self.run_id = run_id
+        self.seq = seq
+        self.attempt = attempt
+        self.pending: list[str] = []
+        self.flushed_at = time.monotonic()
+
+    async def add(self, text: str) -> None:
+        self.pending.append(text)
+        if time.monotonic() - self.flushed_at >= DELTA_FLUSH_SECONDS:
+            await self.activities._emit(self.tenant_id, self.run_id, self.take())
+
+    def take(self) -> list[NewEvent]:
+        """The unpublished text as events (at most one), to publish now or with the step's end."""
+        self.flushed_at = time.monotonic()
+        if not self.pending:
+            return []
+        text, self.pending = "".join(self.pending), []
+        return [("model.delta", {"seq": self.seq, "attempt": self.attempt, "text": text})]
 
 
 @dataclass(frozen=True)
@@ -590,6 +727,12 @@ class RunArtifacts:
             "sha256": digest,
             "download_url": f"/v1/runs/{self.run_id}/artifacts/{name}",
         }
+
+
+def _bind(run_id: str, tenant_id: str) -> None:
+    """This activity's log lines carry its run and tenant (each activity is its own task)."""
+    run_id_var.set(run_id)
+    tenant_id_var.set(tenant_id)
 
 
 def _model_result(step: RunStep, config: AgentConfig) -> ModelStepResult:
@@ -652,14 +795,15 @@ def _close_pending(session: Session, which: Any, status: ApprovalStatus) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-def _resume(session: Session, run_id: str) -> None:
+def _resume(session: Session, run_id: str) -> bool:
     """A decided approval puts a waiting run back to `running`."""
-    session.execute(
+    result = session.execute(
         update(Run)
         .where(col(Run.id) == run_id, col(Run.status) == RunStatus.awaiting_approval.value)
         .values(status=RunStatus.running.value),
         execution_options=NO_SYNC,
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _save_alone(session: Session, existing: RunStep | None, step: RunStep) -> None:

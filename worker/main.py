@@ -6,6 +6,8 @@ import logging
 import signal
 from pathlib import Path
 
+from prometheus_client import start_http_server
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -13,7 +15,9 @@ import backend.workflow_contract as workflow_contract_module
 import worker.contract as contract_module
 import worker.workflows as workflows_module
 from backend.db import make_engine
+from backend.events import EventLog, event_log_from_settings
 from backend.objectstore import ObjectStore, ObjectStoreError, object_store_from_settings
+from backend.observability import configure_logging
 from worker.activities import RunActivities
 from worker.pricing import PriceTable
 from worker.providers.registry import build_providers
@@ -35,12 +39,15 @@ def workflow_build_id() -> str:
     return f"agent-runtime-{digest.hexdigest()[:16]}"
 
 
-def build_worker(client: Client, settings: WorkerSettings, store: ObjectStore) -> Worker:
+def build_worker(
+    client: Client, settings: WorkerSettings, engine: Engine, store: ObjectStore, events: EventLog
+) -> Worker:
     activities = RunActivities(
-        make_engine(settings.resolved_database_url),
+        engine,
         build_providers(settings),
         PriceTable.from_json(settings.model_prices),
         object_store=store,
+        events=events,
         inline_limit=settings.payload_inline_limit_bytes,
         allow_private_networks=settings.tool_allow_private_networks,
         max_response_bytes=settings.tool_max_response_bytes,
@@ -60,20 +67,30 @@ async def run_worker(settings: WorkerSettings) -> None:
     store = object_store_from_settings(settings)
     await asyncio.to_thread(store.ensure_ready)
     client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
-    worker = build_worker(client, settings, store)
+    engine = make_engine(settings.resolved_database_url)
+    events = event_log_from_settings(settings, engine)
+    worker = build_worker(client, settings, engine, store, events)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling %s on %s", settings.task_queue, settings.temporal_target)
-    async with worker:
-        await stop.wait()
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        await events.close()
+        engine.dispose()
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = WorkerSettings()
+    configure_logging("worker", settings.log_format)
+    if settings.worker_metrics_port:
+        # Prometheus scrapes the worker here; bound to loopback unless told otherwise.
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
     try:
-        asyncio.run(run_worker(WorkerSettings()))
+        asyncio.run(run_worker(settings))
     except ObjectStoreError as exc:
         log.error("the object store is not usable: %s", exc)
         raise SystemExit(1) from None

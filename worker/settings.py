@@ -31,3 +31,10 @@ class WorkerSettings(CommonSettings):
     payload_inline_limit_bytes: int = Field(
         default=64 * 1024, ge=1024, validation_alias="PAYLOAD_INLINE_LIMIT_BYTES"
     )
+    # How often the LangFuse exporter looks for trace observations waiting in the outbox.
+    langfuse_export_interval_seconds: float = Field(
+        default=1.0, gt=0, validation_alias="LANGFUSE_EXPORT_INTERVAL_SECONDS"
+    )
+    # Prometheus metrics of this worker at http://HOST:PORT/metrics; off when unset.
+    worker_metrics_port: int | None = Field(default=None, validation_alias="WORKER_METRICS_PORT")
+    worker_metrics_host: str = Field(default="127.0.0.1", validation_alias="WORKER_METRICS_HOST")

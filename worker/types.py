@@ -1,5 +1,6 @@
 """The neutral shapes that flow between activities, model providers and tools."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,6 +37,10 @@ class ModelReply:
     tool_calls: list[ToolCall]
     input_tokens: int
     output_tokens: int
+
+
+DeltaCallback = Callable[[str], Awaitable[None]]
+"""Receives a chunk of the answer's text as it arrives; the chunks join to `ModelReply.text`."""
 
 
 class ProviderError(Exception):

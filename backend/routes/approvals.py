@@ -11,6 +11,7 @@ from backend.models import ApprovalDecide, ApprovalPublic, ApprovalStatus
 from backend.pagination import Page, PageParams, page_params
 from backend.services import approvals as service
 from backend.services.engine import EngineUnavailableError, RunEngine
+from backend.services.live import publish
 from backend.workflow_contract import ApprovalDecided
 
 router = APIRouter(tags=["approvals"])
@@ -67,7 +68,8 @@ def decide_approval(
 
     A second, different decision is a 409; the same person repeating theirs is harmless.
     """
-    approval = service.decide(session, run_id, approval_id, body, principal.subject)
+    approval, events = service.decide(session, run_id, approval_id, body, principal.subject)
+    publish(request, principal.tenant_id, approval.run_id, events)
     engine: RunEngine = request.app.state.run_engine
     decided = ApprovalDecided(approval.id, ApprovalStatus(approval.status).value)
     try:

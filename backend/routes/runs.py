@@ -7,10 +7,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from backend.deps import CanRead, CanWrite, SettingsDep, TenantSessionDep
 from backend.errors import ApiError, ErrorResponse
+from backend.events import run_ended_event, status_event
 from backend.models import RunCreate, RunPublic, RunStatus, StepPublic
 from backend.pagination import Page, PageParams, page_params
 from backend.services import runs as service
 from backend.services.engine import EngineUnavailableError, RunEngine
+from backend.services.live import publish
 
 router = APIRouter(tags=["runs"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -55,6 +57,7 @@ def create_run(
         except EngineUnavailableError as exc:
             if created:
                 service.mark_failed_to_start(session, run, str(exc))
+                publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
             raise ApiError(503, "engine_unavailable", str(exc)) from None
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -92,10 +95,12 @@ def list_steps(
     responses={503: {"model": ErrorResponse, "description": "The durable engine is unreachable"}},
 )
 def cancel_run(
-    run_id: str, request: Request, session: TenantSessionDep, _principal: CanWrite
+    run_id: str, request: Request, session: TenantSessionDep, principal: CanWrite
 ) -> RunPublic:
     """Ask a run to stop; it goes `cancelling`, then `cancelled` once its workflow has stopped."""
-    run = service.request_cancel(session, run_id)
+    run, changed = service.request_cancel(session, run_id)
+    if changed:
+        publish(request, principal.tenant_id, run.id, [status_event(RunStatus.cancelling.value)])
     try:
         running = from_thread.run(_engine(request).cancel, run.id)
     except EngineUnavailableError as exc:
@@ -104,4 +109,5 @@ def cancel_run(
         session.refresh(run)
         if not RunStatus(run.status).is_terminal:
             service.mark_cancelled(session, run)
+            publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
     return RunPublic.of(run)

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from backend.errors import ApiError, conflict, invalid, not_found
+from backend.events import NewEvent, approval_decided_event, status_event
 from backend.models import (
     AgentVersion,
     Approval,
@@ -92,15 +93,16 @@ def _check_arguments(session: Session, run: Run, tool_name: str, arguments: dict
 
 def decide(
     session: Session, run_id: str, approval_id: str, body: ApprovalDecide, decided_by: str
-) -> Approval:
-    """Record a decision. Returns the approval; its workflow is to be told next."""
+) -> tuple[Approval, list[NewEvent]]:
+    """Record a decision. Returns the approval, its workflow to be told next, and the events
+    to publish (none for a repeat)."""
     run = get_run(session, run_id)
     approval = get_approval(session, approval_id, run.id)
     wanted = DECISIONS[body.decision]
     current = ApprovalStatus(approval.status)
     if current != ApprovalStatus.pending:
         if current == wanted and approval.decided_by == decided_by:
-            return approval  # a repeat: deliver it again
+            return approval, []  # a repeat: deliver it again
         by = f" by {approval.decided_by}" if approval.decided_by else ""
         raise conflict("approval_decided", f"this approval is already {current.value}{by}")
     if body.arguments is not None:
@@ -128,11 +130,14 @@ def decide(
         session.rollback()
         session.refresh(approval)
         raise conflict("approval_decided", f"this approval is already {approval.status}")
-    session.execute(
+    resumed = session.execute(
         update(Run)
         .where(col(Run.id) == run.id, col(Run.status) == RunStatus.awaiting_approval.value)
         .values(status=RunStatus.running.value)
     )
     session.commit()
     session.refresh(approval)
-    return approval
+    events = [approval_decided_event(approval)]
+    if getattr(resumed, "rowcount", 0):
+        events.append(status_event(RunStatus.running.value))
+    return approval, events

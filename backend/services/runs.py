@@ -149,17 +149,19 @@ def mark_failed_to_start(session: Session, run: Run, message: str) -> None:
     session.commit()
 
 
-def request_cancel(session: Session, run_id: str) -> Run:
+def request_cancel(session: Session, run_id: str) -> tuple[Run, bool]:
+    """The run, and whether this request moved it to `cancelling`."""
     run = get_run(session, run_id)
     status = RunStatus(run.status)
     if status.is_terminal:
         raise conflict("run_finished", f"the run has already ended ({status.value})")
-    if status != RunStatus.cancelling:
-        check_transition(status, RunStatus.cancelling)
-        run.status = RunStatus.cancelling
-        session.add(run)
-        session.commit()
-    return run
+    if status == RunStatus.cancelling:
+        return run, False
+    check_transition(status, RunStatus.cancelling)
+    run.status = RunStatus.cancelling
+    session.add(run)
+    session.commit()
+    return run, True
 
 
 def mark_cancelled(session: Session, run: Run) -> None:

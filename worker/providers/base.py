@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from backend.models.agent_config import ModelSpec
-from worker.types import Message, ModelReply, ToolSpec
+from worker.types import DeltaCallback, Message, ModelReply, ToolSpec
 
 
 class Provider(Protocol):
@@ -13,6 +13,11 @@ class Provider(Protocol):
         system_prompt: str,
         messages: list[Message],
         tools: list[ToolSpec],
+        on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
-        """One model turn. Raises `ProviderError` (retryable or not) on failure."""
+        """One model turn. Raises `ProviderError` (retryable or not) on failure.
+
+        With `on_delta`, a provider that can stream awaits it with each chunk of the answer's
+        text, in order, and still returns the whole reply, the same as without it.
+        """
         ...

@@ -156,6 +156,21 @@ def provider_message(body: object, keys: tuple[str, ...] = ("message",)) -> str:
     return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS] + "..."
 
 
+def json_arguments(raw: object) -> dict[str, Any]:
+    """Tool-call arguments sent as JSON text. Invalid JSON is kept, not raised: the caller tells
+    the model and lets it try again."""
+    if isinstance(raw, dict):
+        return raw
+    if raw is None or raw == "":
+        return {}
+    text = raw if isinstance(raw, str) else str(raw)
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return {INVALID_JSON_KEY: text}
+    return parsed if isinstance(parsed, dict) else {INVALID_JSON_KEY: text}
+
+
 def without_userinfo(url: str) -> str:
     """The base URL for messages, without any credentials embedded in it."""
     parts = urlsplit(url)

@@ -6,12 +6,15 @@ one provider serves both `openai` and `openai_compatible`; only the base URL and
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass, field
 from uuid import uuid4
 
 import openai
+from openai import AsyncStream
+from openai.types import CompletionUsage
 from openai.types.chat import (
     ChatCompletion,
+    ChatCompletionChunk,
     ChatCompletionFunctionToolParam,
     ChatCompletionMessageFunctionToolCall,
     ChatCompletionMessageFunctionToolCallParam,
@@ -20,12 +23,12 @@ from openai.types.chat import (
 
 from backend.models.agent_config import ModelSpec
 from worker.providers.common import (
-    INVALID_JSON_KEY,
     RUNTIME_PARAMETERS,
     HTTPProvider,
+    json_arguments,
     request_parameters,
 )
-from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolSpec
+from worker.types import DeltaCallback, Message, ModelReply, ProviderError, ToolCall, ToolSpec
 
 RESERVED_PARAMETERS = frozenset({"model", "messages", "tools", "stream"})
 """Request fields this provider sets itself; a parameter with that name would override them."""
@@ -48,36 +51,58 @@ class OpenAIChatProvider(HTTPProvider[openai.AsyncOpenAI]):
         system_prompt: str,
         messages: list[Message],
         tools: list[ToolSpec],
+        on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
         label = "OpenAI" if spec.provider == "openai" else "the OpenAI-compatible server"
         extra_body = request_parameters(spec.parameters, RUNTIME_PARAMETERS, RESERVED_PARAMETERS)
+        wire = _messages(system_prompt, messages)
         request_tools = [_tool(tool) for tool in tools]
         try:
-            completion = await self._client.chat.completions.create(
+            if on_delta is None:
+                completion = await self._client.chat.completions.create(
+                    model=spec.name,
+                    messages=wire,
+                    tools=request_tools if request_tools else openai.omit,
+                    extra_body=extra_body or None,
+                )
+                return _reply(completion, label)
+            stream = await self._client.chat.completions.create(
                 model=spec.name,
-                messages=_messages(system_prompt, messages),
+                messages=wire,
                 tools=request_tools if request_tools else openai.omit,
                 extra_body=extra_body or None,
+                stream=True,
+                stream_options={"include_usage": True},
             )
-        except openai.APITimeoutError:
-            raise self._timeout_error(label, spec.name) from None
-        except openai.APIConnectionError as exc:
-            advice = "check the base URL and that the server is running"
-            raise self._connection_error(label, exc, advice) from None
-        except openai.APIStatusError as exc:
-            if exc.status_code == 429 and exc.code == "insufficient_quota":
-                raise self._answered(
-                    label,
-                    exc.status_code,
-                    exc.body,
-                    "the account's quota is used up; retrying will not help until it is raised",
-                    retryable=False,
-                    code="rate_limited",
-                ) from None
-            raise self._status_error(label, spec.name, exc.status_code, exc.body) from None
+            # Inside the try: a stream can fail after the first chunk as well as before it.
+            async with stream:
+                return await _streamed_reply(stream, on_delta, label)
         except openai.OpenAIError as exc:
-            raise self._call_failed(label, exc) from None
-        return _reply(completion, label)
+            raise self._failure(label, spec.name, exc) from None
+
+    def _failure(self, label: str, model: str, exc: openai.OpenAIError) -> ProviderError:
+        if isinstance(exc, openai.APITimeoutError):
+            return self._timeout_error(label, model)
+        if isinstance(exc, openai.APIConnectionError):
+            advice = "check the base URL and that the server is running"
+            return self._connection_error(label, exc, advice)
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+        elif type(exc) is openai.APIError:
+            # The SDK raises the bare class for an error event inside a stream that began 200 OK.
+            status = _status_of_stream_error(exc)
+        else:
+            return self._call_failed(label, exc)
+        if status == 429 and exc.code == "insufficient_quota":
+            return self._answered(
+                label,
+                status,
+                exc.body,
+                "the account's quota is used up; retrying will not help until it is raised",
+                retryable=False,
+                code="rate_limited",
+            )
+        return self._status_error(label, model, status, exc.body)
 
 
 def _messages(system_prompt: str, messages: Iterable[Message]) -> list[ChatCompletionMessageParam]:
@@ -124,39 +149,110 @@ def _tool(tool: ToolSpec) -> ChatCompletionFunctionToolParam:
 def _reply(completion: ChatCompletion, label: str) -> ModelReply:
     choices = getattr(completion, "choices", None)
     if not isinstance(completion, ChatCompletion) or not choices:
-        raise ProviderError(
-            f"{label} sent a reply without choices; is the base URL an OpenAI-compatible /v1?",
-            retryable=False,
-            code="provider_bad_response",
-        )
+        raise _without_choices(label)
     message = choices[0].message
     calls = [
         ToolCall(
             id=getattr(call, "id", None) or f"call_{uuid4().hex[:24]}",
             name=call.function.name,
-            arguments=_arguments(call.function.arguments),
+            arguments=json_arguments(call.function.arguments),
         )
         for call in message.tool_calls or []
         if isinstance(call, ChatCompletionMessageFunctionToolCall)
     ]
-    usage = completion.usage
+    input_tokens, output_tokens = _tokens(completion.usage)
     return ModelReply(
         text=message.content,
         tool_calls=calls,
-        input_tokens=(usage.prompt_tokens or 0) if usage else 0,
-        output_tokens=(usage.completion_tokens or 0) if usage else 0,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
     )
 
 
-def _arguments(raw: object) -> dict[str, Any]:
-    """Invalid JSON is kept, not raised: the caller tells the model and lets it try again."""
-    if isinstance(raw, dict):
-        return raw
-    if raw is None or raw == "":
-        return {}
-    text = raw if isinstance(raw, str) else str(raw)
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError:
-        return {INVALID_JSON_KEY: text}
-    return parsed if isinstance(parsed, dict) else {INVALID_JSON_KEY: text}
+@dataclass
+class _PartialCall:
+    """A streamed tool call so far."""
+
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+async def _streamed_reply(
+    chunks: AsyncStream[ChatCompletionChunk], on_delta: DeltaCallback, label: str
+) -> ModelReply:
+    """What `_reply` makes of the whole completion, assembled from its chunks.
+
+    Tool calls arrive in pieces keyed by index: the first piece names the call, the rest carry
+    fragments of its JSON arguments. Usage comes last, in a chunk without choices.
+    """
+    answered = has_text = False
+    text: list[str] = []
+    calls: dict[int, _PartialCall] = {}
+    usage: CompletionUsage | None = None
+    async for chunk in chunks:
+        usage = getattr(chunk, "usage", None) or usage
+        for choice in getattr(chunk, "choices", None) or []:
+            if choice.index != 0:
+                continue
+            answered = True
+            delta = choice.delta
+            if delta.content is not None:
+                has_text = True
+                if delta.content:
+                    text.append(delta.content)
+                    await on_delta(delta.content)
+            for piece in delta.tool_calls or []:
+                call = calls.setdefault(piece.index, _PartialCall())
+                # Some servers repeat the id and name in every piece; the first one counts.
+                call.id = call.id or piece.id or ""
+                if piece.function is not None:
+                    call.name = call.name or piece.function.name or ""
+                    call.arguments.append(piece.function.arguments or "")
+    if not answered:
+        raise _without_choices(label)
+    input_tokens, output_tokens = _tokens(usage)
+    return ModelReply(
+        text="".join(text) if has_text else None,
+        tool_calls=[
+            ToolCall(
+                id=call.id or f"call_{uuid4().hex[:24]}",
+                name=call.name,
+                arguments=json_arguments("".join(call.arguments)),
+            )
+            for _, call in sorted(calls.items())
+        ],
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+    )
+
+
+def _tokens(usage: CompletionUsage | None) -> tuple[int, int]:
+    if usage is None:
+        return 0, 0
+    return usage.prompt_tokens or 0, usage.completion_tokens or 0
+
+
+def _without_choices(label: str) -> ProviderError:
+    return ProviderError(
+        f"{label} sent a reply without choices; is the base URL an OpenAI-compatible /v1?",
+        retryable=False,
+        code="provider_bad_response",
+    )
+
+
+def _status_of_stream_error(error: openai.APIError) -> int:
+    """The HTTP status an error event inside a stream stands for; it has none of its own.
+
+    Compatible servers (vLLM, LiteLLM) put the status in `code`; OpenAI names the kind of error.
+    """
+    code = error.code or ""
+    if code.isdigit() and 400 <= int(code) < 600:
+        return int(code)
+    if code in ("rate_limit_exceeded", "insufficient_quota"):
+        return 429
+    if code == "invalid_api_key":
+        return 401
+    if error.type == "invalid_request_error":
+        return 400
+    return 500  # the server failed after it had accepted the request

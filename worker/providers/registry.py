@@ -10,7 +10,7 @@ from backend.models.agent_config import ModelSpec
 from worker.providers.base import Provider
 from worker.providers.scripted import ScriptedProvider
 from worker.settings import WorkerSettings
-from worker.types import Message, ModelReply, ProviderError, ToolSpec
+from worker.types import DeltaCallback, Message, ModelReply, ProviderError, ToolSpec
 
 
 def _secret(value: object) -> str | None:
@@ -24,11 +24,16 @@ class _OnFirstUse:
         self.provider: Provider | None = None
 
     async def complete(
-        self, spec: ModelSpec, system_prompt: str, messages: list[Message], tools: list[ToolSpec]
+        self,
+        spec: ModelSpec,
+        system_prompt: str,
+        messages: list[Message],
+        tools: list[ToolSpec],
+        on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
         if self.provider is None:
             self.provider = self.build()
-        return await self.provider.complete(spec, system_prompt, messages, tools)
+        return await self.provider.complete(spec, system_prompt, messages, tools, on_delta)
 
 
 class _MissingCredentials:
@@ -36,7 +41,12 @@ class _MissingCredentials:
         self.variable = variable
 
     async def complete(
-        self, spec: ModelSpec, system_prompt: str, messages: list[Message], tools: list[ToolSpec]
+        self,
+        spec: ModelSpec,
+        system_prompt: str,
+        messages: list[Message],
+        tools: list[ToolSpec],
+        on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
         raise ProviderError(
             f"{self.variable} is not set on the worker, so {spec.provider} models cannot be called",
@@ -54,7 +64,12 @@ class _OpenAICompatible:
         self.clients: dict[str, Provider] = {}
 
     async def complete(
-        self, spec: ModelSpec, system_prompt: str, messages: list[Message], tools: list[ToolSpec]
+        self,
+        spec: ModelSpec,
+        system_prompt: str,
+        messages: list[Message],
+        tools: list[ToolSpec],
+        on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
         from worker.providers.openai_chat import OpenAIChatProvider
 
@@ -67,7 +82,8 @@ class _OpenAICompatible:
             )
         if base_url not in self.clients:
             self.clients[base_url] = OpenAIChatProvider(self.api_key, base_url, self.timeout)
-        return await self.clients[base_url].complete(spec, system_prompt, messages, tools)
+        provider = self.clients[base_url]
+        return await provider.complete(spec, system_prompt, messages, tools, on_delta)
 
 
 def _openai(api_key: str, base_url: str | None, timeout: float) -> Provider:

@@ -2,15 +2,21 @@
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from backend.models.agent_config import ModelSpec
-from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolSpec
+from worker.types import DeltaCallback, Message, ModelReply, ProviderError, ToolCall, ToolSpec
 
 
 def count_tokens(text: str) -> int:
     """A simple, stable count (words), so budgets can be exercised without a tokenizer."""
     return len(text.split())
+
+
+def text_chunks(text: str) -> list[str]:
+    """Word by word, each with the whitespace after it, so the chunks join to `text` exactly."""
+    return re.findall(r"\S+\s*|\s+", text)
 
 
 def _transcript_text(system_prompt: str, messages: list[Message]) -> str:
@@ -26,7 +32,8 @@ class ScriptedProvider:
 
     A turn is `{"text": ...}` (a final answer) or `{"tool_calls": [{"name", "arguments"}]}`;
     `delay_seconds` makes the turn take time, `error` makes it fail
-    (`{"error": {"message": ..., "retryable": false}}`).
+    (`{"error": {"message": ..., "retryable": false}}`). Streamed, the text arrives word by
+    word, `chunk_delay_seconds` apart, so tests can watch it arrive.
     """
 
     async def complete(
@@ -35,6 +42,7 @@ class ScriptedProvider:
         system_prompt: str,
         messages: list[Message],
         tools: list[ToolSpec],
+        on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
         turn_index = sum(1 for message in messages if message.role == "assistant")
         script: list[Any] | None = spec.parameters.get("script")
@@ -67,13 +75,22 @@ class ScriptedProvider:
             )
             for index, call in enumerate(turn.get("tool_calls") or [])
         ]
-        text = turn.get("text")
+        text = None if turn.get("text") is None else str(turn["text"])
         if text is None and not calls:
             text = ""
+        if on_delta is not None and text:
+            await _stream(text, float(turn.get("chunk_delay_seconds", 0)), on_delta)
         output = (text or "") + " ".join(json.dumps(c.arguments) for c in calls)
         return ModelReply(
-            text=None if text is None else str(text),
+            text=text,
             tool_calls=calls,
             input_tokens=count_tokens(_transcript_text(system_prompt, messages)),
             output_tokens=max(1, count_tokens(output)),
         )
+
+
+async def _stream(text: str, chunk_delay: float, on_delta: DeltaCallback) -> None:
+    for index, chunk in enumerate(text_chunks(text)):
+        if index and chunk_delay > 0:
+            await asyncio.sleep(chunk_delay)
+        await on_delta(chunk)

@@ -1,0 +1,21 @@
+"""Publishing run events from a request handler's thread."""
+
+import logging
+
+from anyio import from_thread
+from fastapi import Request
+
+from backend.events import EventLog, NewEvent
+
+log = logging.getLogger("agent_runtime.api")
+
+
+def publish(request: Request, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
+    """Tell the run's followers. The database is the record, so a failure is logged, not raised."""
+    if not events:
+        return
+    event_log: EventLog = request.app.state.event_log
+    try:
+        from_thread.run(event_log.append, tenant_id, run_id, events)
+    except Exception:  # an unreachable event store must not fail the request
+        log.warning("could not publish %d event(s) of run %s", len(events), run_id)

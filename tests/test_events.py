@@ -1,0 +1,307 @@
+"""Live run events: the log (Redis stream or database table) and its SSE stream, end to end.
+
+A real API process serves `GET /v1/runs/{id}/events`; a real worker publishes; the REST client
+follows with its SSE reader, as the CLI and notebooks do.
+"""
+
+import asyncio
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from backend.db import AllTenants, TenantScope, make_engine, scoped_session
+from backend.events import DatabaseEventLog, EventLog, RedisEventLog, RunEvent
+from backend.models import AgentCreate, RunCreate, Tenant, VersionCreate
+from backend.services import agents, runs
+from backend.services.bootstrap import ensure_admin_key
+from backend.settings import Settings
+from client import AgentRuntimeClient
+from tests.helpers import Api, agent_with, calc, free_port, run_agent, script, wait_for_run
+from tests.private_engine import Engine
+from tests.stack import start_api, stop_process
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(params=["database", "redis"])
+def event_store(request: pytest.FixtureRequest) -> dict[str, str]:
+    return {"REDIS_URL": REDIS_URL} if request.param == "redis" else {}
+
+
+@dataclass
+class LiveStack:
+    url: str
+    env: dict[str, str]
+    directory: Path
+    api_log: Path
+    admin: Api
+    tenant: Api
+    api: Any = None
+
+    def client(self, api: Api | None = None) -> AgentRuntimeClient:
+        return AgentRuntimeClient(self.url, (api or self.tenant).token)
+
+    def restart_api(self) -> None:
+        stop_process(self.api)
+        self.api = start_api(self.env, int(self.url.rsplit(":", 1)[1]), self.api_log)
+
+
+@pytest.fixture
+def stack(
+    database_url: str, temporal_address: str, tmp_path: Path, event_store: dict[str, str]
+) -> Iterator[LiveStack]:
+    """A worker and an API process sharing a database, an event store and a data dir."""
+    engine = Engine(database_url, temporal_address, tmp_path, event_store)
+    port = free_port()
+    log = tmp_path / "api.log"
+    api = None
+    db = make_engine(database_url)
+    try:
+        engine.start_worker()
+        api = start_api(engine.env, port, log)
+        settings = Settings(**engine.env)  # type: ignore[arg-type]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            admin = Api(http, ensure_admin_key(db, settings.admin_key_file))
+            tenant = admin.new_tenant_admin(f"events-{secrets.token_hex(3)}")
+            live = LiveStack(f"http://127.0.0.1:{port}", engine.env, tmp_path, log, admin, tenant)
+            live.api = api
+            yield live
+            api = live.api
+    finally:
+        if api is not None:
+            stop_process(api)
+        engine.stop()
+        db.dispose()
+
+
+def follow(stack: LiveStack, run_id: str, after: int = 0, api: Api | None = None) -> list[Any]:
+    with stack.client(api) as client:
+        return list(client.follow_events(run_id, after=after))
+
+
+STREAMED = script(calc("6*7"), {"text": "The answer is forty two.", "chunk_delay_seconds": 0.05})
+
+
+def test_a_run_streams_its_steps_tokens_and_ending_in_order(stack: LiveStack) -> None:
+    run = run_agent(stack.tenant, agent_with(stack.tenant, STREAMED))
+    events = follow(stack, run["id"])
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    kinds = [e["type"] for e in events if e["type"] != "model.delta"]
+    assert kinds == [
+        "run.status",
+        "step.started",
+        "step.completed",
+        "step.started",
+        "step.completed",
+        "step.started",
+        "step.completed",
+        "run.completed",
+    ]
+    assert events[0]["status"] == "running"
+    completed = [e for e in events if e["type"] == "step.completed"]
+    assert [(e["seq"], e["kind"], e["status"]) for e in completed] == [
+        (1, "model", "succeeded"),
+        (2, "tool", "succeeded"),
+        (3, "model", "succeeded"),
+    ]
+    assert completed[0]["summary"] == "calls calculator"
+    assert "42" in completed[1]["summary"]
+    assert completed[2]["usage"]["output_tokens"] > 0
+    deltas = [e for e in events if e["type"] == "model.delta"]
+    assert len(deltas) > 1  # streamed, not one block
+    assert {(d["seq"], d["attempt"]) for d in deltas} == {(3, 1)}
+    assert "".join(d["text"] for d in deltas) == "The answer is forty two."
+    final = events[-1]
+    assert (final["status"], final["output"]) == ("succeeded", "The answer is forty two.")
+    assert final["usage"] == wait_for_run(stack.tenant, run["id"])["usage"]
+
+
+def test_resuming_with_the_last_id_gives_no_gap_and_no_duplicate(stack: LiveStack) -> None:
+    run = run_agent(stack.tenant, agent_with(stack.tenant, STREAMED))
+    seen: list[Any] = []
+    with stack.client() as client:
+        for event in client.follow_events(run["id"]):
+            seen.append(event)
+            if len(seen) == 3:
+                break  # the client goes away mid-run
+    with stack.client() as client:
+        seen += list(client.follow_events(run["id"], after=seen[-1]["id"]))
+    replay = follow(stack, run["id"])  # the finished run, replayed from the start
+    assert seen == replay
+    assert [e["id"] for e in seen] == list(range(1, len(seen) + 1))
+    # Raw SSE: a browser's reconnect sends Last-Event-ID; the stream closes after the ending.
+    response = httpx.get(
+        f"{stack.url}/v1/runs/{run['id']}/events",
+        headers={**stack.tenant.headers, "Last-Event-ID": str(len(replay) - 1)},
+        timeout=10,
+    )
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert f"id: {len(replay)}" in response.text
+    assert "event: run.completed" in response.text
+    assert f"id: {len(replay) - 1}\r\n" not in response.text
+
+
+def test_many_followers_see_the_same_events(stack: LiveStack) -> None:
+    config = script(calc("1+1"), {"text": "two", "delay_seconds": 1})
+    run = run_agent(stack.tenant, agent_with(stack.tenant, config))
+    results: list[list[Any]] = [[] for _ in range(3)]
+
+    def watch(index: int) -> None:
+        results[index] = follow(stack, run["id"])
+
+    threads = [threading.Thread(target=watch, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results[0]
+    assert results[0] == results[1] == results[2]
+    assert results[0][-1]["type"] == "run.completed"
+
+
+def test_approvals_and_cancellation_appear_in_the_stream(stack: LiveStack) -> None:
+    gated = {"type": "builtin", "name": "calculator", "requires_approval": True}
+    config = script(calc("2+2"), {"text": "never", "delay_seconds": 30}, tools=[gated])
+    tenant = stack.tenant
+    run = run_agent(tenant, agent_with(tenant, config))
+    wait_for_run(tenant, run["id"], until={"awaiting_approval"})
+    (approval,) = tenant.ok(tenant.get(f"/v1/runs/{run['id']}/approvals"))["items"]
+    url = f"/v1/runs/{run['id']}/approvals/{approval['id']}"
+    tenant.ok(tenant.post(url, json={"decision": "approve", "comment": "ok"}))
+    wait_for_run(tenant, run["id"], until={"running"})
+    # The final model turn is slow: cancel it.
+    with stack.client() as client:
+        for event in client.follow_events(run["id"]):
+            if event["type"] == "step.started" and event["seq"] == 3:
+                break
+    assert tenant.post(f"/v1/runs/{run['id']}/cancel").status_code == 202
+    events = follow(stack, run["id"])
+    kinds = [(e["type"], e.get("status")) for e in events if e["type"] != "model.delta"]
+    assert kinds[:3] == [
+        ("run.status", "running"),
+        ("step.started", None),
+        ("step.completed", "succeeded"),
+    ]
+    assert ("run.status", "awaiting_approval") in kinds
+    requested = next(e for e in events if e["type"] == "approval.requested")
+    assert (requested["approval_id"], requested["arguments"]) == (
+        approval["id"],
+        {"expression": "2+2"},
+    )
+    decided = next(e for e in events if e["type"] == "approval.decided")
+    assert (decided["status"], decided["comment"]) == ("approved", "ok")
+    assert kinds.index(("approval.requested", None)) < kinds.index(("approval.decided", "approved"))
+    assert ("run.status", "cancelling") in kinds
+    assert kinds[-1] == ("run.completed", "cancelled")
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_an_api_restart_loses_nothing_a_client_cannot_resume(stack: LiveStack) -> None:
+    config = script(calc("3*3"), {"text": "nine", "delay_seconds": 3})
+    run = run_agent(stack.tenant, agent_with(stack.tenant, config))
+    seen: list[Any] = []
+    with stack.client() as client:
+        for event in client.follow_events(run["id"]):
+            seen.append(event)
+            if event["type"] == "step.started" and event["seq"] == 3:
+                break
+    stack.restart_api()
+    with stack.client() as client:
+        seen += list(client.follow_events(run["id"], after=seen[-1]["id"]))
+    assert [e["id"] for e in seen] == list(range(1, len(seen) + 1))
+    assert seen[-1]["type"] == "run.completed"
+    assert seen == follow(stack, run["id"])
+
+
+def test_the_stream_is_the_callers_tenants_only(stack: LiveStack) -> None:
+    run = run_agent(stack.tenant, agent_with(stack.tenant, script({"text": "hi"})))
+    wait_for_run(stack.tenant, run["id"])
+    other = stack.admin.new_tenant_admin(f"other-{secrets.token_hex(3)}")
+    response = httpx.get(f"{stack.url}/v1/runs/{run['id']}/events", headers=other.headers)
+    assert response.status_code == 404
+    assert httpx.get(f"{stack.url}/v1/runs/{run['id']}/events").status_code == 401
+    bad = httpx.get(
+        f"{stack.url}/v1/runs/{run['id']}/events",
+        headers={**stack.tenant.headers, "Last-Event-ID": "yesterday"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "Last-Event-ID"
+
+
+def test_a_finished_run_whose_log_is_gone_replays_from_its_steps(stack: LiveStack) -> None:
+    run = run_agent(stack.tenant, agent_with(stack.tenant, script(calc("1"), {"text": "one"})))
+    original = follow(stack, run["id"])
+    if "REDIS_URL" in stack.env:
+        redis.Redis.from_url(REDIS_URL).delete(f"run:{run['id']}", f"run:{run['id']}:last")
+    else:
+        db = make_engine(stack.env["DATABASE_URL"])
+        with db.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM run_event")
+        db.dispose()
+    replayed = follow(stack, run["id"])
+    assert [e["type"] for e in replayed] == [
+        *["step.started", "step.completed"] * 3,
+        "run.completed",
+    ]
+    assert [e["id"] for e in replayed] == list(range(1, 8))
+    originals = [e for e in original if e["type"] == "step.completed"]
+    assert [e["summary"] for e in replayed if e["type"] == "step.completed"] == [
+        e["summary"] for e in originals
+    ]
+    assert replayed[-1]["output"] == original[-1]["output"] == "one"
+
+
+def a_queued_run(database_url: str) -> tuple[str, str]:
+    """(tenant id, run id) of a run row, made through the services."""
+    engine = make_engine(database_url)
+    try:
+        with scoped_session(engine, AllTenants()) as session:
+            tenant = Tenant(name=f"appenders-{secrets.token_hex(3)}")
+            session.add(tenant)
+            session.commit()
+        with scoped_session(engine, TenantScope(tenant.id)) as session:
+            agent = agents.create_agent(session, AgentCreate(name="a"), "test")
+            config = VersionCreate.model_validate(script({"text": "x"}))
+            agents.publish_version(session, agent.id, config, "test")
+            run, _ = runs.create_run(session, agent.id, RunCreate(input="x"), "test", None)
+            return tenant.id, run.id
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["database", "redis"])
+@pytest.mark.usefixtures("app")  # its teardown empties the tables
+def test_concurrent_appends_get_distinct_consecutive_ids(kind: str, database_url: str) -> None:
+    """Workers and the API append to one run at once: ids stay unique, gapless and ordered."""
+    tenant_id, run_id = a_queued_run(database_url)
+    engine = make_engine(database_url)
+    log: EventLog = RedisEventLog(REDIS_URL) if kind == "redis" else DatabaseEventLog(engine)
+
+    async def append_and_read() -> list[RunEvent]:
+        try:
+            batches = [[("step.started", {"batch": n, "i": i}) for i in range(3)] for n in range(8)]
+            given = await asyncio.gather(*(log.append(tenant_id, run_id, b) for b in batches))
+            for ids in given:  # a batch's events get consecutive ids
+                assert ids == list(range(ids[0], ids[0] + 3))
+            assert sorted(i for ids in given for i in ids) == list(range(1, 25))
+            assert await log.wait(tenant_id, run_id, 24, 0.2) == []
+            assert [e.id for e in await log.read(tenant_id, run_id, 20, 100)] == [21, 22, 23, 24]
+            return await log.read(tenant_id, run_id, 0, 100)
+        finally:
+            if isinstance(log, RedisEventLog):
+                await log.redis.delete(f"run:{run_id}", f"run:{run_id}:last")
+            await log.close()
+
+    try:
+        events = asyncio.run(append_and_read())
+    finally:
+        engine.dispose()
+    assert [e.id for e in events] == list(range(1, 25))
+    assert [e.data["i"] for e in events] == [0, 1, 2] * 8
