@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,10 +41,12 @@ from backend.models import (
 )
 from backend.services import agents, runs
 from backend.settings import CommonSettings
-from tests.helpers import scripted_config
+from tests.helpers import agent_with, calc, run_agent, script, scripted_config, wait_for_run
 from tests.langfuse_receiver import LangfuseReceiver, running_receiver
+from tests.private_engine import Engine as PrivateEngine
+from tests.private_engine import tenant_on
 from worker import tracing
-from worker.tracing import OutboxSender
+from worker.tracing import OutboxSender, trace_id_for
 
 AGENT_NAME = "support-bot"
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -547,3 +550,87 @@ def test_the_background_loop_drains_until_stopped(
 
     asyncio.run(scenario())
     assert outbox(engine) == []
+
+
+def _settled(check: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+def _langfuse_env(receiver: LangfuseReceiver) -> dict[str, str]:
+    return {
+        "LANGFUSE_BASE_URL": receiver.base_url,
+        "LANGFUSE_PUBLIC_KEY": receiver.public_key,
+        "LANGFUSE_SECRET_KEY": receiver.secret_key,
+        "LANGFUSE_EXPORT_INTERVAL_SECONDS": "0.2",
+    }
+
+
+def test_a_worker_exports_each_run_as_a_trace_and_backfills_after_an_outage(
+    database_url: str, temporal_address: str, tmp_path: Path
+) -> None:
+    """Through a real worker: a gated tool run appears as one trace; a run that finishes while
+    LangFuse is down appears once it is back."""
+    gated = {"type": "builtin", "name": "calculator", "requires_approval": True}
+    config = script(calc("6*7"), {"text": "42"}, model="priced", tools=[gated])
+    with running_receiver() as receiver:
+        engine = PrivateEngine(database_url, temporal_address, tmp_path, _langfuse_env(receiver))
+        try:
+            with tenant_on(engine, database_url, tmp_path) as tenant:
+                engine.start_worker()
+                agent_id = agent_with(tenant, config, name="tracer")
+                run = run_agent(tenant, agent_id)
+                wait_for_run(tenant, run["id"], until={"awaiting_approval"})
+                (approval,) = tenant.ok(tenant.get(f"/v1/runs/{run['id']}/approvals"))["items"]
+                url = f"/v1/runs/{run['id']}/approvals/{approval['id']}"
+                tenant.ok(tenant.post(url, json={"decision": "approve"}))
+                finished = wait_for_run(tenant, run["id"])
+                trace = trace_id_for(run["id"])
+
+                def whole_trace() -> list[Any]:
+                    spans = [s for s in receiver.observations().values() if s["trace_id"] == trace]
+                    return spans if len(spans) >= 6 else []
+
+                spans = _settled(whole_trace)
+                types = sorted(s["attributes"]["langfuse.observation.type"] for s in spans)
+                assert types == ["event", "event", "generation", "generation", "span", "tool"]
+                generations = [
+                    s for s in spans if s["attributes"]["langfuse.observation.type"] == "generation"
+                ]
+                usage = [
+                    json.loads(g["attributes"]["langfuse.observation.usage_details"])
+                    for g in generations
+                ]
+                assert all(u["input"] > 0 and u["output"] > 0 for u in usage)
+                cost = sum(
+                    json.loads(g["attributes"]["langfuse.observation.cost_details"])["total"]
+                    for g in generations
+                )
+                assert cost == pytest.approx(finished["cost_usd"])
+                root = next(s for s in spans if s["parent_span_id"] is None)
+                assert root["attributes"]["langfuse.trace.name"] == "tracer"
+                assert all(s["parent_span_id"] == root["span_id"] for s in spans if s is not root)
+                run_url = f"/v1/runs/{run['id']}"
+                linked = _settled(lambda: tenant.ok(tenant.get(run_url))["trace_url"])
+                assert linked == f"{receiver.base_url}/project/proj-1/traces/{trace}"
+
+                # LangFuse goes down; a run finishes meanwhile; nothing is lost.
+                receiver.stop()
+                quiet = run_agent(tenant, agent_with(tenant, script({"text": "hi"}), name="quiet"))
+                assert wait_for_run(tenant, quiet["id"])["status"] == "succeeded"
+                time.sleep(1)
+                receiver.start()
+                later = trace_id_for(quiet["id"])
+                backfilled = _settled(
+                    lambda: [s for s in receiver.observations().values() if s["trace_id"] == later][
+                        1:
+                    ]
+                )
+                assert len(backfilled) == 1  # its generation and its root: two spans
+        finally:
+            engine.stop()
+    assert all(receiver.secret_key not in p.read_text() for p in tmp_path.glob("worker-*.log"))

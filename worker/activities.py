@@ -13,7 +13,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import update
@@ -35,6 +34,7 @@ from backend.events import (
     step_started_event,
 )
 from backend.models import (
+    Agent,
     AgentVersion,
     Approval,
     ApprovalStatus,
@@ -50,7 +50,7 @@ from backend.models.common import utcnow
 from backend.models.run import statuses_that_may_become
 from backend.objectstore import ObjectStore, artifact_key
 from backend.observability import RUNS_FINISHED, STEP_SECONDS, run_id_var, tenant_id_var
-from worker import payloads
+from worker import payloads, tracing
 from worker.contract import (
     ApprovalOutcome,
     ApprovalRef,
@@ -191,6 +191,7 @@ class RunActivities:
         inline_limit: int = DEFAULT_INLINE_LIMIT_BYTES,
         allow_private_networks: bool = False,
         max_response_bytes: int = HTTP_TOOL_MAX_RESPONSE_BYTES,
+        tracing: bool = False,
     ) -> None:
         self.engine = engine
         self.providers = providers
@@ -200,6 +201,7 @@ class RunActivities:
         self.inline_limit = inline_limit
         self.allow_private_networks = allow_private_networks
         self.max_response_bytes = max_response_bytes
+        self.tracing = tracing
         self._versions: dict[str, PinnedVersion] = {}
         self._runs: dict[str, RunFacts] = {}
 
@@ -280,9 +282,45 @@ class RunActivities:
                 payloads.offload, self.store, tenant_id, step, self.inline_limit
             )
 
-    async def _save(self, tenant_id: str, existing: RunStep | None, step: RunStep) -> None:
+    async def _save(
+        self,
+        tenant_id: str,
+        existing: RunStep | None,
+        step: RunStep,
+        approval: Approval | None = None,
+    ) -> None:
         await self._offload(tenant_id, step)
-        await self._db(tenant_id, partial(_save_alone, existing=existing, step=step))
+        decided = [(approval, "decided")] if approval else []
+
+        def write(session: Session) -> None:
+            _save_step(session, existing, step)
+            self._trace(session, step.run_id, [step], approvals=decided)
+            session.commit()
+
+        await self._db(tenant_id, write)
+
+    def _trace(
+        self,
+        session: Session,
+        run_id: str,
+        steps: list[RunStep],
+        approvals: list[tuple[Approval, str]] | None = None,
+        ended: bool = False,
+    ) -> None:
+        """Queue LangFuse observations in the caller's transaction, so none is lost."""
+        if not self.tracing:
+            return
+        run = session.get(Run, run_id, populate_existing=True)
+        assert run is not None
+        parameters = self._version(session, run.version_id).config.model.parameters
+        shown = {k: v for k, v in parameters.items() if k != "script"}
+        payloads = [tracing.step_payload(run, step, model_parameters=shown) for step in steps]
+        for approval, what in approvals or []:
+            payloads.append(tracing.approval_payload(run, approval, what))
+        if ended:
+            agent = session.get(Agent, run.agent_id)
+            payloads.append(tracing.run_trace_payload(run, agent.name if agent else None))
+        tracing.enqueue(session, run_id, payloads)
 
     @activity.defn(name="call_model")
     async def call_model(self, step_input: ModelStepInput) -> ModelStepResult:
@@ -394,6 +432,7 @@ class RunActivities:
                     output_tokens=sum(s.output_tokens for s in counted),
                     cost_usd=sum(s.cost_usd for s in counted),
                 )
+            self._trace(session, facts.run_id, [step], ended=ended is not None)
             session.commit()
             return ended
 
@@ -486,7 +525,7 @@ class RunActivities:
             ended_at=utcnow(),
         )
         completed = step_completed_event(step)  # summarised before a large result is offloaded
-        await self._save(tenant_id, existing, step)
+        await self._save(tenant_id, existing, step, approval)
         await self._emit(tenant_id, run_id, [completed])
         return ToolStepResult(seq, error is None)
 
@@ -534,6 +573,8 @@ class RunActivities:
                 .values(status=RunStatus.awaiting_approval.value),
                 execution_options=NO_SYNC,
             )
+            session.flush()  # the approval's id and times, for its observation
+            self._trace(session, facts.run_id, [], approvals=[(approval, "requested")])
             try:
                 session.commit()
             except IntegrityError:
@@ -625,9 +666,12 @@ class RunActivities:
                 )
                 session.add(cut_short)
                 closed.append(cut_short)
-            session.commit()
+            session.flush()
             for approval in waiting:
                 approval.status = ApprovalStatus.cancelled
+            cancelled = [(approval, "decided") for approval in waiting]
+            self._trace(session, finish.run_id, closed, approvals=cancelled, ended=True)
+            session.commit()
             return [
                 *(step_completed_event(step) for step in closed),
                 *(approval_decided_event(approval) for approval in waiting),
@@ -804,11 +848,6 @@ def _resume(session: Session, run_id: str) -> bool:
         execution_options=NO_SYNC,
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-def _save_alone(session: Session, existing: RunStep | None, step: RunStep) -> None:
-    _save_step(session, existing, step)
-    session.commit()
 
 
 def _remember(cache: dict[str, Any], key: str, value: Any) -> None:

@@ -22,6 +22,7 @@ from worker.activities import RunActivities
 from worker.pricing import PriceTable
 from worker.providers.registry import build_providers
 from worker.settings import WorkerSettings
+from worker.tracing import OutboxSender, tracing_enabled
 from worker.workflows import AgentRunWorkflow
 
 log = logging.getLogger("agent_runtime.worker")
@@ -51,6 +52,7 @@ def build_worker(
         inline_limit=settings.payload_inline_limit_bytes,
         allow_private_networks=settings.tool_allow_private_networks,
         max_response_bytes=settings.tool_max_response_bytes,
+        tracing=tracing_enabled(settings),
     )
     return Worker(
         client,
@@ -74,11 +76,15 @@ async def run_worker(settings: WorkerSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    sender = OutboxSender.from_settings(engine, settings)
+    exporting = asyncio.create_task(sender.run_forever(stop)) if sender else None
     log.info("worker polling %s on %s", settings.task_queue, settings.temporal_target)
     try:
         async with worker:
             await stop.wait()
     finally:
+        if exporting is not None:
+            await exporting
         await events.close()
         engine.dispose()
 

@@ -48,6 +48,7 @@ from backend.models import (
 )
 from backend.models.common import utcnow
 from backend.settings import CommonSettings
+from worker.settings import WorkerSettings
 
 log = logging.getLogger("agent_runtime.worker.tracing")
 
@@ -485,9 +486,8 @@ class OutboxSender:
         secret_key = settings.langfuse_secret_key
         if not (tracing_enabled(settings) and base_url and public_key and secret_key):
             return None
-        options.setdefault(
-            "interval_seconds", getattr(settings, "langfuse_export_interval_seconds", 1.0)
-        )
+        if isinstance(settings, WorkerSettings):
+            options.setdefault("interval_seconds", settings.langfuse_export_interval_seconds)
         return cls(
             engine, base_url=base_url, public_key=public_key, secret_key=secret_key, **options
         )
