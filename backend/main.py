@@ -17,6 +17,7 @@ from backend.routes import (
     artifacts,
     events,
     health,
+    metrics,
     runs,
     tenants,
     versions,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router, responses=ERROR_RESPONSES)
     for resource in (tenants, agents, versions, runs, events, approvals, artifacts):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     return app

@@ -39,6 +39,11 @@ class Api:
     def delete(self, url: str, **kwargs: Any) -> Any:
         return self.request("DELETE", url, **kwargs)
 
+    def ok_text(self, url: str) -> str:
+        response = self.get(url)
+        assert response.status_code == 200, response.text
+        return str(response.text)
+
     def ok(self, response: Any, status: int = 200) -> Any:
         assert response.status_code == status, response.text
         return response.json() if response.content else None

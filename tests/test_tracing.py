@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import delete
@@ -41,7 +42,15 @@ from backend.models import (
 )
 from backend.services import agents, runs
 from backend.settings import CommonSettings
-from tests.helpers import agent_with, calc, run_agent, script, scripted_config, wait_for_run
+from tests.helpers import (
+    agent_with,
+    calc,
+    free_port,
+    run_agent,
+    script,
+    scripted_config,
+    wait_for_run,
+)
 from tests.langfuse_receiver import LangfuseReceiver, running_receiver
 from tests.private_engine import Engine as PrivateEngine
 from tests.private_engine import tenant_on
@@ -561,8 +570,15 @@ def _settled(check: Any, timeout: float = 30) -> Any:
         time.sleep(0.1)
 
 
-def _langfuse_env(receiver: LangfuseReceiver) -> dict[str, str]:
+def _gauge(port: int) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    (line,) = [x for x in text.splitlines() if x.startswith("agent_runtime_trace_outbox_depth ")]
+    return float(line.split()[1])
+
+
+def _langfuse_env(receiver: LangfuseReceiver, metrics_port: int) -> dict[str, str]:
     return {
+        "WORKER_METRICS_PORT": str(metrics_port),
         "LANGFUSE_BASE_URL": receiver.base_url,
         "LANGFUSE_PUBLIC_KEY": receiver.public_key,
         "LANGFUSE_SECRET_KEY": receiver.secret_key,
@@ -578,7 +594,9 @@ def test_a_worker_exports_each_run_as_a_trace_and_backfills_after_an_outage(
     gated = {"type": "builtin", "name": "calculator", "requires_approval": True}
     config = script(calc("6*7"), {"text": "42"}, model="priced", tools=[gated])
     with running_receiver() as receiver:
-        engine = PrivateEngine(database_url, temporal_address, tmp_path, _langfuse_env(receiver))
+        metrics_port = free_port()
+        env = _langfuse_env(receiver, metrics_port)
+        engine = PrivateEngine(database_url, temporal_address, tmp_path, env)
         try:
             with tenant_on(engine, database_url, tmp_path) as tenant:
                 engine.start_worker()
@@ -622,7 +640,8 @@ def test_a_worker_exports_each_run_as_a_trace_and_backfills_after_an_outage(
                 receiver.stop()
                 quiet = run_agent(tenant, agent_with(tenant, script({"text": "hi"}), name="quiet"))
                 assert wait_for_run(tenant, quiet["id"])["status"] == "succeeded"
-                time.sleep(1)
+                waiting = _settled(lambda: _gauge(metrics_port) >= 2)  # the worker's /metrics
+                assert waiting
                 receiver.start()
                 later = trace_id_for(quiet["id"])
                 backfilled = _settled(
@@ -631,6 +650,7 @@ def test_a_worker_exports_each_run_as_a_trace_and_backfills_after_an_outage(
                     ]
                 )
                 assert len(backfilled) == 1  # its generation and its root: two spans
+                assert _settled(lambda: _gauge(metrics_port) == 0)
         finally:
             engine.stop()
     assert all(receiver.secret_key not in p.read_text() for p in tmp_path.glob("worker-*.log"))

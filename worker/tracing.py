@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags
 from pydantic import SecretStr
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -47,6 +47,7 @@ from backend.models import (
     TraceOutboxRow,
 )
 from backend.models.common import utcnow
+from backend.observability import OUTBOX_DEPTH
 from backend.settings import CommonSettings
 from worker.settings import WorkerSettings
 
@@ -498,6 +499,7 @@ class OutboxSender:
             while not stop.is_set():
                 try:
                     exported = await self.drain_once()
+                    OUTBOX_DEPTH.set(await asyncio.to_thread(self.depth))
                 except Exception:  # a database hiccup must not end tracing for the process
                     log.exception("trace export round failed; retrying")
                     exported = 0
@@ -542,6 +544,11 @@ class OutboxSender:
             return 0
         await asyncio.to_thread(self._settle_exported, sendable, self._project_id)
         return len(sendable)
+
+    def depth(self) -> int:
+        """Observations waiting, due or not."""
+        with scoped_session(self.engine, AllTenants()) as session:
+            return int(session.exec(select(func.count()).select_from(TraceOutboxRow)).one())
 
     def _claim(self) -> list[TraceOutboxRow]:
         now = utcnow()

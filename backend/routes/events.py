@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -11,6 +12,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from backend.deps import CanRead, EngineDep
 from backend.errors import invalid
 from backend.events import EventLog, RunEvent
+from backend.models.common import utcnow
+from backend.observability import EVENT_LAG_SECONDS
 from backend.services import events as service
 
 router = APIRouter(tags=["runs"])
@@ -64,9 +67,12 @@ async def follow_run_events(
             events = await event_log.read(tenant_id, run_id, cursor, PAGE)
             if not events and cursor == 0:
                 events = await asyncio.to_thread(service.replayed, engine, tenant_id, run_id)
-            if not events:
+            live = not events
+            if live:
                 events = await event_log.wait(tenant_id, run_id, cursor, HEARTBEAT_SECONDS)
             for event in events:
+                if live:  # replays would count their age as lag
+                    _observe_lag(event)
                 yield _message(event)
                 cursor = event.id
                 if event.type == "run.completed":
@@ -78,6 +84,11 @@ async def follow_run_events(
                     return
 
     return EventSourceResponse(stream(), ping=HEARTBEAT_SECONDS)
+
+
+def _observe_lag(event: RunEvent) -> None:
+    published = datetime.fromisoformat(event.at.replace("Z", "+00:00"))
+    EVENT_LAG_SECONDS.observe(max(0.0, (utcnow() - published).total_seconds()))
 
 
 def _message(event: RunEvent) -> ServerSentEvent:

@@ -9,6 +9,7 @@ from backend.deps import CanRead, CanWrite, SettingsDep, TenantSessionDep
 from backend.errors import ApiError, ErrorResponse
 from backend.events import run_ended_event, status_event
 from backend.models import RunCreate, RunPublic, RunStatus, StepPublic
+from backend.observability import RUNS_FINISHED, RUNS_STARTED
 from backend.pagination import Page, PageParams, page_params
 from backend.services import runs as service
 from backend.services.engine import EngineUnavailableError, RunEngine
@@ -57,9 +58,12 @@ def create_run(
         except EngineUnavailableError as exc:
             if created:
                 service.mark_failed_to_start(session, run, str(exc))
+                RUNS_FINISHED.labels(RunStatus.failed.value).inc()
                 publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
             raise ApiError(503, "engine_unavailable", str(exc)) from None
-    if not created:
+    if created:
+        RUNS_STARTED.inc()
+    else:
         response.status_code = status.HTTP_200_OK
     return RunPublic.of(run)
 
@@ -109,5 +113,6 @@ def cancel_run(
         session.refresh(run)
         if not RunStatus(run.status).is_terminal:
             service.mark_cancelled(session, run)
+            RUNS_FINISHED.labels(RunStatus.cancelled.value).inc()
             publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
     return RunPublic.of(run)
