@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from sqlalchemy import func
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backend.db import TenantScope, scoped_session
 from backend.models import Approval, Run, RunEventRow, RunStep, StepKind
@@ -38,7 +37,6 @@ EVENT_TYPES = frozenset(
 STREAM_MAX_EVENTS = 50_000
 STREAM_TTL_SECONDS = 7 * 24 * 3600
 DB_POLL_SECONDS = 0.05
-APPEND_ATTEMPTS = 5
 
 NewEvent = tuple[str, dict[str, Any]]
 
@@ -58,6 +56,11 @@ class RunEvent:
 class EventLog(Protocol):
     async def append(self, tenant_id: str, run_id: str, events: Sequence[NewEvent]) -> list[int]:
         """Append in order; returns the ids given."""
+        ...
+
+    def stage(self, session: Session, run_id: str, events: Sequence[NewEvent]) -> list[int] | None:
+        """Write the events with the caller's transaction if this store can (their ids), else
+        None: then the caller appends them once it has committed."""
         ...
 
     async def read(self, tenant_id: str, run_id: str, after: int, limit: int) -> list[RunEvent]:
@@ -109,6 +112,9 @@ class RedisEventLog:
         first = int(await self._append(keys=self._keys(run_id), args=args))
         return list(range(first, first + len(events)))
 
+    def stage(self, session: Session, run_id: str, events: Sequence[NewEvent]) -> list[int] | None:
+        return None  # a stream is not part of a database transaction
+
     def _decode(self, run_id: str, entries: list[Any]) -> list[RunEvent]:
         return [
             RunEvent(
@@ -141,31 +147,40 @@ class DatabaseEventLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def _append(self, tenant_id: str, run_id: str, events: Sequence[NewEvent]) -> list[int]:
+    def stage(self, session: Session, run_id: str, events: Sequence[NewEvent]) -> list[int] | None:
+        """Add the events to the caller's transaction (it commits them with its own writes).
+
+        Numbers come from a counter on the run's row: the update locks the row until commit,
+        so concurrent writers of one run get consecutive numbers in commit order.
+        """
+        if not events:
+            return []
+        last = session.execute(
+            update(Run)
+            .where(col(Run.id) == run_id)
+            .values(event_count=col(Run.event_count) + len(events))
+            .returning(col(Run.event_count)),
+            execution_options={"synchronize_session": False},
+        ).scalar_one()
         at = utcnow()
+        first = last - len(events) + 1
+        for number, (event_type, data) in enumerate(events, start=first):
+            session.add(
+                RunEventRow(
+                    run_id=run_id,
+                    number=number,
+                    type=event_type,
+                    data=json.loads(json.dumps(data, default=str)),
+                    created_at=at,
+                )
+            )
+        return list(range(first, last + 1))
+
+    def _append(self, tenant_id: str, run_id: str, events: Sequence[NewEvent]) -> list[int]:
         with scoped_session(self.engine, TenantScope(tenant_id)) as session:
-            for _attempt in range(APPEND_ATTEMPTS):
-                last = session.exec(
-                    select(func.max(RunEventRow.number)).where(RunEventRow.run_id == run_id)
-                ).one()
-                first = (last or 0) + 1
-                for offset, (event_type, data) in enumerate(events):
-                    session.add(
-                        RunEventRow(
-                            run_id=run_id,
-                            number=first + offset,
-                            type=event_type,
-                            data=json.loads(json.dumps(data, default=str)),
-                            created_at=at,
-                        )
-                    )
-                try:
-                    session.commit()
-                except IntegrityError:  # another writer took these numbers: take the next ones
-                    session.rollback()
-                    continue
-                return list(range(first, first + len(events)))
-        raise RuntimeError(f"could not append events to run {run_id}")
+            numbers = self.stage(session, run_id, events)
+            session.commit()
+        return numbers or []
 
     async def append(self, tenant_id: str, run_id: str, events: Sequence[NewEvent]) -> list[int]:
         if not events:

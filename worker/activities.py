@@ -248,22 +248,23 @@ class RunActivities:
                 task.cancel()
 
     async def _emit(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
-        """Tell followers (and count). The steps in the database are the record, so a failure
-        here is logged, never a reason to run a step again."""
+        """Publish events outside any write of ours (model deltas)."""
+        _note(events)
+        await self._publish(tenant_id, run_id, events)
+
+    def _stage(self, session: Session, run_id: str, events: list[NewEvent]) -> list[NewEvent]:
+        """Write the events with the caller's transaction when the event store is the database
+        (no extra round trip); returns those to publish once the caller has committed."""
+        _note(events)
+        if not events or self.events.stage(session, run_id, events) is not None:
+            return []
+        return events
+
+    async def _publish(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
+        """Tell followers. The steps in the database are the record, so a failure here is
+        logged, never a reason to run a step again."""
         if not events:
             return
-        for event_type, data in events:
-            if event_type == "step.completed":
-                STEP_SECONDS.labels(data["kind"], data["status"]).observe(
-                    data["duration_ms"] / 1000
-                )
-                log.info(
-                    "step %d (%s %s) %s in %.0f ms",
-                    *(data["seq"], data["kind"], data["name"], data["status"], data["duration_ms"]),
-                )
-            elif event_type == "run.completed":
-                RUNS_FINISHED.labels(data["status"]).inc()
-                log.info("run ended %s", data["status"])
         try:
             await self.events.append(tenant_id, run_id, events)
         except Exception:  # an unreachable event store must not fail the run
@@ -287,17 +288,20 @@ class RunActivities:
         tenant_id: str,
         existing: RunStep | None,
         step: RunStep,
+        events: list[NewEvent],
         approval: Approval | None = None,
     ) -> None:
         await self._offload(tenant_id, step)
         decided = [(approval, "decided")] if approval else []
 
-        def write(session: Session) -> None:
+        def write(session: Session) -> list[NewEvent]:
             _save_step(session, existing, step)
             self._trace(session, step.run_id, [step], approvals=decided)
+            deferred = self._stage(session, step.run_id, events)
             session.commit()
+            return deferred
 
-        await self._db(tenant_id, write)
+        await self._publish(tenant_id, step.run_id, await self._db(tenant_id, write))
 
     def _trace(
         self,
@@ -331,7 +335,7 @@ class RunActivities:
 
         def begin(
             session: Session,
-        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, bool]:
+        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, list[NewEvent]]:
             facts = self._facts(session, step_input.run_id)
             pinned = self._version(session, facts.version_id)
             rows = list(
@@ -341,26 +345,26 @@ class RunActivities:
                     .order_by(col(RunStep.seq))
                 )
             )
-            started = False
-            if seq == 1:
-                started = _mark_running(session, facts.run_id)
+            existing = rows[-1] if rows and rows[-1].seq == seq else None
+            deferred: list[NewEvent] = []
+            if existing is None or existing.status != StepStatus.succeeded:
+                spec = pinned.config.model
+                events = [step_started_event(seq, "model", spec.name or spec.provider, attempt)]
+                if seq == 1 and _mark_running(session, facts.run_id):
+                    events.insert(0, status_event("running"))
+                deferred = self._stage(session, facts.run_id, events)
                 session.commit()
             self._read_payloads(session, rows)
-            existing = rows[-1] if rows and rows[-1].seq == seq else None
-            return facts, pinned, [row for row in rows if row.seq < seq], existing, started
+            return facts, pinned, [row for row in rows if row.seq < seq], existing, deferred
 
         tenant_id = step_input.tenant_id
-        facts, pinned, earlier, existing, started = await self._db(tenant_id, begin)
+        facts, pinned, earlier, existing, deferred = await self._db(tenant_id, begin)
         config = pinned.config
         if existing is not None and existing.status == StepStatus.succeeded:
             return _model_result(existing, config)  # an earlier attempt finished; its reply stands
+        await self._publish(tenant_id, facts.run_id, deferred)
         spec = config.model
         name = spec.name or spec.provider
-        await self._emit(
-            tenant_id,
-            facts.run_id,
-            [status_event("running")] * started + [step_started_event(seq, "model", name, attempt)],
-        )
         deltas = DeltaBuffer(self, tenant_id, facts.run_id, seq, attempt)
         step = RunStep(
             run_id=facts.run_id,
@@ -396,10 +400,9 @@ class RunActivities:
                 "retryable": error.retryable,
             }
             step.ended_at = None if error.retryable else utcnow()
-            await self._save(tenant_id, existing, step)
             # A retry starts again with step.started (attempt + 1); a final failure ends the step.
             ending = [] if error.retryable else [step_completed_event(step)]
-            await self._emit(tenant_id, facts.run_id, deltas.take() + ending)
+            await self._save(tenant_id, existing, step, deltas.take() + ending)
             raise ApplicationError(
                 error.message, type=error.code, non_retryable=not error.retryable
             ) from None
@@ -417,7 +420,9 @@ class RunActivities:
         completed = step_completed_event(step)
         await self._offload(tenant_id, step)
 
-        def complete(session: Session) -> NewEvent | None:
+        streamed = deltas.take()
+
+        def complete(session: Session) -> list[NewEvent]:
             _save_step(session, existing, step)
             ended: NewEvent | None = None
             if not reply.tool_calls:
@@ -433,12 +438,12 @@ class RunActivities:
                     cost_usd=sum(s.cost_usd for s in counted),
                 )
             self._trace(session, facts.run_id, [step], ended=ended is not None)
+            finished = [ended] if ended else []
+            deferred = self._stage(session, facts.run_id, [*streamed, completed, *finished])
             session.commit()
-            return ended
+            return deferred
 
-        ended = await self._db(tenant_id, complete)
-        finished = [ended] if ended else []
-        await self._emit(tenant_id, facts.run_id, [*deltas.take(), completed, *finished])
+        await self._publish(tenant_id, facts.run_id, await self._db(tenant_id, complete))
         return result
 
     @activity.defn(name="run_tool")
@@ -450,7 +455,7 @@ class RunActivities:
 
         def begin(
             session: Session,
-        ) -> tuple[AgentConfig, RunStep | None, dict[str, Any], Approval | None]:
+        ) -> tuple[AgentConfig, RunStep | None, dict[str, Any], Approval | None, list[NewEvent]]:
             facts = self._facts(session, step_input.run_id)
             config = self._version(session, facts.version_id).config
             rows = {
@@ -467,15 +472,19 @@ class RunActivities:
             approval = (
                 session.get(Approval, step_input.approval_id) if step_input.approval_id else None
             )
-            return config, rows.get(seq), call, approval
+            existing = rows.get(seq)
+            deferred: list[NewEvent] = []
+            if existing is None or existing.status == StepStatus.running:
+                started = step_started_event(seq, "tool", call["name"], attempt)
+                deferred = self._stage(session, facts.run_id, [started])
+                session.commit()
+            return config, existing, call, approval, deferred
 
-        config, existing, call, approval = await self._db(step_input.tenant_id, begin)
+        tenant_id, run_id = step_input.tenant_id, step_input.run_id
+        config, existing, call, approval, deferred = await self._db(tenant_id, begin)
         if existing is not None and existing.status != StepStatus.running:
             return ToolStepResult(seq, existing.status == StepStatus.succeeded)
-        tenant_id, run_id = step_input.tenant_id, step_input.run_id
-        await self._emit(
-            tenant_id, run_id, [step_started_event(seq, "tool", call["name"], attempt)]
-        )
+        await self._publish(tenant_id, run_id, deferred)
         tool = next((t for t in config.tools if t.name == call["name"]), None)
         arguments: dict[str, Any] = call["arguments"]
         recorded_input: dict[str, Any] = {"call_id": call["id"], "arguments": arguments}
@@ -525,8 +534,7 @@ class RunActivities:
             ended_at=utcnow(),
         )
         completed = step_completed_event(step)  # summarised before a large result is offloaded
-        await self._save(tenant_id, existing, step, approval)
-        await self._emit(tenant_id, run_id, [completed])
+        await self._save(tenant_id, existing, step, [completed], approval)
         return ToolStepResult(seq, error is None)
 
     @activity.defn(name="request_approval")
@@ -534,12 +542,12 @@ class RunActivities:
         """Record that a tool call waits for a person; the run shows `awaiting_approval`."""
         _bind(request.run_id, request.tenant_id)
 
-        def write(session: Session) -> ApprovalRequested:
+        def write(session: Session) -> tuple[ApprovalRequested, list[NewEvent]]:
             facts = self._facts(session, request.run_id)
             pinned = self._version(session, facts.version_id)
             recorded = _approval_for(session, facts.run_id, request.seq)
             if recorded is not None:
-                return _requested(recorded)  # an earlier attempt asked already
+                return _requested(recorded), []  # an earlier attempt asked already
             model_step = session.exec(
                 select(RunStep).where(
                     RunStep.run_id == facts.run_id, RunStep.seq == request.model_seq
@@ -550,11 +558,12 @@ class RunActivities:
             spec = next((s for s in pinned.tool_specs if s.name == call["name"]), None)
             tool = next((t for t in pinned.config.tools if t.name == call["name"]), None)
             if spec is None or tool is None or "__invalid_json__" in call["arguments"]:
-                return ApprovalRequested(None, status="not_needed")
+                return ApprovalRequested(None, status="not_needed"), []
             try:
                 validate_arguments(spec, call["arguments"])
             except ToolError:
-                return ApprovalRequested(None, status="not_needed")  # no one approves a misfire
+                # No one approves a misfire: its tool step fails on the arguments.
+                return ApprovalRequested(None, status="not_needed"), []
             timeout = tool.approval_timeout_seconds or pinned.config.limits.approval_timeout_seconds
             now = utcnow()
             approval = Approval(
@@ -573,23 +582,21 @@ class RunActivities:
                 .values(status=RunStatus.awaiting_approval.value),
                 execution_options=NO_SYNC,
             )
-            session.flush()  # the approval's id and times, for its observation
+            session.flush()  # the approval's id and times, for its observation and event
             self._trace(session, facts.run_id, [], approvals=[(approval, "requested")])
+            events = [status_event("awaiting_approval"), approval_requested_event(approval)]
+            deferred = self._stage(session, facts.run_id, events)
             try:
                 session.commit()
             except IntegrityError:
                 session.rollback()
                 raced = _approval_for(session, facts.run_id, request.seq)
                 assert raced is not None
-                return _requested(raced)
-            asked.append(approval)
-            return _requested(approval)
+                return _requested(raced), []
+            return _requested(approval), deferred
 
-        asked: list[Approval] = []
-        requested = await self._db(request.tenant_id, write)
-        if asked:
-            events = [status_event("awaiting_approval"), approval_requested_event(asked[0])]
-            await self._emit(request.tenant_id, request.run_id, events)
+        requested, deferred = await self._db(request.tenant_id, write)
+        await self._publish(request.tenant_id, request.run_id, deferred)
         return requested
 
     @activity.defn(name="expire_approval")
@@ -602,15 +609,16 @@ class RunActivities:
                 session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired
             )
             resumed = expired and _resume(session, ref.run_id)
-            session.commit()
             approval = session.get(Approval, ref.approval_id, populate_existing=True)
             assert approval is not None
             events = [approval_decided_event(approval)] if expired else []
             events += [status_event("running")] if resumed else []
-            return ApprovalOutcome(ApprovalStatus(approval.status).value), events
+            deferred = self._stage(session, ref.run_id, events)
+            session.commit()
+            return ApprovalOutcome(ApprovalStatus(approval.status).value), deferred
 
-        outcome, events = await self._db(ref.tenant_id, write)
-        await self._emit(ref.tenant_id, ref.run_id, events)
+        outcome, deferred = await self._db(ref.tenant_id, write)
+        await self._publish(ref.tenant_id, ref.run_id, deferred)
         return outcome
 
     @activity.defn(name="finish_run")
@@ -671,15 +679,17 @@ class RunActivities:
                 approval.status = ApprovalStatus.cancelled
             cancelled = [(approval, "decided") for approval in waiting]
             self._trace(session, finish.run_id, closed, approvals=cancelled, ended=True)
-            session.commit()
-            return [
+            events = [
                 *(step_completed_event(step) for step in closed),
                 *(approval_decided_event(approval) for approval in waiting),
                 *([ended] if ended else []),
             ]
+            deferred = self._stage(session, finish.run_id, events)
+            session.commit()
+            return deferred
 
-        events = await self._db(finish.tenant_id, write)
-        await self._emit(finish.tenant_id, finish.run_id, events)
+        deferred = await self._db(finish.tenant_id, write)
+        await self._publish(finish.tenant_id, finish.run_id, deferred)
 
     def all(self) -> list[Callable[..., Any]]:
         return [
@@ -771,6 +781,20 @@ class RunArtifacts:
             "sha256": digest,
             "download_url": f"/v1/runs/{self.run_id}/artifacts/{name}",
         }
+
+
+def _note(events: list[NewEvent]) -> None:
+    """Count and log what the events say happened."""
+    for event_type, data in events:
+        if event_type == "step.completed":
+            STEP_SECONDS.labels(data["kind"], data["status"]).observe(data["duration_ms"] / 1000)
+            log.info(
+                "step %d (%s %s) %s in %.0f ms",
+                *(data["seq"], data["kind"], data["name"], data["status"], data["duration_ms"]),
+            )
+        elif event_type == "run.completed":
+            RUNS_FINISHED.labels(data["status"]).inc()
+            log.info("run ended %s", data["status"])
 
 
 def _bind(run_id: str, tenant_id: str) -> None:

@@ -96,6 +96,8 @@ class Run(TenantOwned, table=True):
     idempotency_key: str | None = Field(default=None, max_length=255)
     request_hash: str | None = Field(default=None, max_length=64)
     trace_url: str | None = Field(default=None, max_length=2000)
+    # The last event number given out (the embedded event log): one row lock orders them.
+    event_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_by: str = Field(max_length=200)
     created_at: datetime = created_at_field()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
