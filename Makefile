@@ -14,7 +14,7 @@ ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install dev api worker bench test lint format pytest lock clean
+.PHONY: install dev api worker bench bench-events test lint format pytest lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ worker: install
 ## Our runs vs bare temporalio, side by side (not a test).
 bench: install
 	$(BIN)/python -m bench.runs $(ARGS)
+
+## Live event latency vs raw Redis, first step event vs bare start_workflow (not a test).
+bench-events: install
+	$(BIN)/python -m bench.events $(ARGS)
 
 ## Lint, type-check and run every test (SQLite, and Postgres when reachable; CI requires it).
 test: lint pytest

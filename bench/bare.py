@@ -41,6 +41,25 @@ class BareThreeSteps:
         return text
 
 
+@activity.defn(name="bare_first")
+async def bare_first() -> float:
+    import time  # inside: the workflow sandbox re-imports this module
+
+    return time.time()
+
+
+@workflow.defn(name="BareFirstStart")
+class BareFirstStart:
+    """When did the first activity start? The baseline of a run's first step event."""
+
+    @workflow.run
+    async def run(self) -> float:
+        started_at: float = await workflow.execute_activity(
+            bare_first, start_to_close_timeout=timedelta(seconds=30)
+        )
+        return started_at
+
+
 async def serve(address: str, task_queue: str) -> None:
     """Run the baseline's worker in its own process, as our worker runs in its own."""
     import asyncio
@@ -53,7 +72,10 @@ async def serve(address: str, task_queue: str) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with Worker(
-        client, task_queue=task_queue, workflows=[BareThreeSteps], activities=[bare_step]
+        client,
+        task_queue=task_queue,
+        workflows=[BareThreeSteps, BareFirstStart],
+        activities=[bare_step, bare_first],
     ):
         await stop.wait()
 
