@@ -59,6 +59,11 @@ class Settings(CommonSettings):
         default=200, ge=2, validation_alias="RUN_STEPS_PER_EXECUTION"
     )
 
+    # An SSE comment this often keeps idle event streams open through proxies.
+    sse_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, validation_alias="SSE_HEARTBEAT_SECONDS"
+    )
+
     oidc_issuer: str | None = Field(default=None, validation_alias="OIDC_ISSUER")
     oidc_audience: str | None = Field(default=None, validation_alias="OIDC_AUDIENCE")
     # Claim paths may be dotted, e.g. Keycloak's "realm_access.roles".

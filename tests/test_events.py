@@ -7,6 +7,7 @@ follows with its SSE reader, as the CLI and notebooks do.
 import asyncio
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,9 @@ def stack(
     database_url: str, temporal_address: str, tmp_path: Path, event_store: dict[str, str]
 ) -> Iterator[LiveStack]:
     """A worker and an API process sharing a database, an event store and a data dir."""
-    engine = Engine(database_url, temporal_address, tmp_path, event_store)
+    engine = Engine(
+        database_url, temporal_address, tmp_path, {**event_store, "SSE_HEARTBEAT_SECONDS": "0.3"}
+    )
     port = free_port()
     log = tmp_path / "api.log"
     api = None
@@ -201,6 +204,23 @@ def test_approvals_and_cancellation_appear_in_the_stream(stack: LiveStack) -> No
     assert ("run.status", "cancelling") in kinds
     assert kinds[-1] == ("run.completed", "cancelled")
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_an_idle_stream_gets_heartbeats(stack: LiveStack) -> None:
+    gated = {"type": "builtin", "name": "calculator", "requires_approval": True}
+    config = script(calc("2+2"), {"text": "ok"}, tools=[gated])
+    run = run_agent(stack.tenant, agent_with(stack.tenant, config))
+    wait_for_run(stack.tenant, run["id"], until={"awaiting_approval"})  # nothing happens now
+    url = f"{stack.url}/v1/runs/{run['id']}/events"
+    lines: list[str] = []
+    with httpx.stream("GET", url, headers=stack.tenant.headers, timeout=10) as response:
+        began = time.monotonic()
+        for line in response.iter_lines():
+            lines.append(line)
+            if sum(line.startswith(": ping") for line in lines) >= 2:
+                break
+            assert time.monotonic() - began < 5, lines
+    assert any(line.startswith("event: approval.requested") for line in lines)
 
 
 def test_an_api_restart_loses_nothing_a_client_cannot_resume(stack: LiveStack) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from backend.deps import CanRead, EngineDep
+from backend.deps import CanRead, EngineDep, SettingsDep
 from backend.errors import invalid
 from backend.events import EventLog, RunEvent
 from backend.models.common import utcnow
@@ -17,7 +17,6 @@ from backend.observability import EVENT_LAG_SECONDS
 from backend.services import events as service
 
 router = APIRouter(tags=["runs"])
-HEARTBEAT_SECONDS = 15.0
 PAGE = 500
 STREAM: dict[int | str, dict[str, Any]] = {
     200: {
@@ -45,6 +44,7 @@ async def follow_run_events(
     request: Request,
     principal: CanRead,
     engine: EngineDep,
+    settings: SettingsDep,
     after: Annotated[
         int | None, Query(ge=0, description="Replay only the events after this id.")
     ] = None,
@@ -60,6 +60,7 @@ async def follow_run_events(
     # No session is held while the stream lasts: reads go through the event log.
     await asyncio.to_thread(service.run_status, engine, tenant_id, run_id)
     event_log: EventLog = request.app.state.event_log
+    heartbeat = settings.sse_heartbeat_seconds
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         cursor = start
@@ -69,7 +70,7 @@ async def follow_run_events(
                 events = await asyncio.to_thread(service.replayed, engine, tenant_id, run_id)
             live = not events
             if live:
-                events = await event_log.wait(tenant_id, run_id, cursor, HEARTBEAT_SECONDS)
+                events = await event_log.wait(tenant_id, run_id, cursor, heartbeat)
             for event in events:
                 if live:  # replays would count their age as lag
                     _observe_lag(event)
@@ -83,7 +84,7 @@ async def follow_run_events(
                 if status.is_terminal:
                     return
 
-    return EventSourceResponse(stream(), ping=HEARTBEAT_SECONDS)
+    return EventSourceResponse(stream(), ping=heartbeat)
 
 
 def _observe_lag(event: RunEvent) -> None:
