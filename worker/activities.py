@@ -1,8 +1,10 @@
 """Activities: every piece of I/O of a run. Each records its own step, idempotently by seq.
 
-On the hot path an activity reads once and writes once: the step row is written when the step
-ends (an ending cuts short is recorded by `finish_run`), the run turns `running` at its first step,
-and what never changes (a run's input, a version's configuration) is cached per worker.
+On the hot path a step costs two short transactions: one reads what the step needs and announces
+it (`step.started`), one records the step when it ends, with its events and trace observations
+(an ending cuts short is recorded by `finish_run`). The run turns `running` at its first step,
+and what never changes (a run's input, a version's configuration) is cached per worker. With
+Redis as the event log, events go there after the commit instead of into the transaction.
 """
 
 import asyncio
