@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.panel import Panel
 
 from backend.settings import DEFAULT_DATA_DIR
+from cli.run_command import run
 from cli.supervisor import Child, StopRequestedError, Supervisor, raise_on_sigterm
 
 app = typer.Typer(no_args_is_help=True, help="Agent Runtime: durable AI agents.")
 console = Console()
+app.command("run")(run)
 
 DataDir = Annotated[
     Path,

@@ -187,6 +187,8 @@ class AgentRuntimeClient:
                         source.response.read()
                         self._raise(source.response)
                     for message in source.iter_sse():
+                        if not message.data:
+                            continue  # a keep-alive ping (the decoder keeps the last id)
                         event: dict[str, Any] = json.loads(message.data)
                         last, failures = event["id"], 0
                         yield event
@@ -207,6 +209,9 @@ class AgentRuntimeClient:
         if run_id:
             return list(self._pages(f"/v1/runs/{run_id}/approvals"))
         return list(self._pages("/v1/approvals", status=status))
+
+    def get_approval(self, approval_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/v1/approvals/{approval_id}"))
 
     def decide_approval(
         self,
