@@ -14,7 +14,7 @@ ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install dev api worker bench bench-events test lint format pytest lock clean
+.PHONY: install dev api worker bench bench-events test test-full lint format pytest lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ lint: install
 
 pytest: install
 	$(BIN)/pytest $(ARGS)
+
+## The full-stack profile: Postgres, Redis, S3 (SeaweedFS), an OIDC issuer, a LangFuse receiver,
+## a separate Temporal server, an API and two workers, all at once.
+test-full: install
+	$(BIN)/pytest fullstack $(ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .
