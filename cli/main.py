@@ -198,5 +198,52 @@ def dev(
     raise typer.Exit(supervisor.wait())
 
 
+@app.command()
+def notebook(
+    port: Annotated[int, typer.Option(help="Port of the Jupyter server.")] = 8888,
+    api_url: Annotated[
+        str, typer.Option(envvar="AGENT_RUNTIME_URL", help="The REST API the notebooks use.")
+    ] = "http://127.0.0.1:8002",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Open no browser.")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Start Jupyter on 127.0.0.1 in notebooks/, its kernels connected to the API.
+
+    Their token is AGENT_RUNTIME_TOKEN, or else the platform admin key of the data dir.
+    """
+    import secrets
+
+    notebooks_dir = Path(__file__).resolve().parent.parent / "notebooks"
+    env = {**os.environ, "AGENT_RUNTIME_URL": api_url}
+    key_file = data_dir.resolve() / "admin.key"
+    if not env.get("AGENT_RUNTIME_TOKEN") and key_file.exists():
+        env["AGENT_RUNTIME_TOKEN"] = key_file.read_text().strip()
+    if not env.get("AGENT_RUNTIME_TOKEN"):
+        console.print(f"[yellow]No AGENT_RUNTIME_TOKEN and no {key_file}: the API will refuse.[/]")
+    # Kernels import `notebooks` and `client` from here, whatever their working directory.
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(notebooks_dir.parent), env.get("PYTHONPATH")])
+    )
+    # The token goes in the environment: other local users can read a command line.
+    env["JUPYTER_TOKEN"] = env.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",  # another port would not be the URL printed below
+        f"--ServerApp.root_dir={notebooks_dir}",
+    ]
+    if no_browser:
+        command.append("--no-browser")
+    if os.geteuid() == 0:
+        command.append("--allow-root")  # Jupyter refuses to run as root without it
+    print(f"Jupyter     http://127.0.0.1:{port}/?token={env['JUPYTER_TOKEN']}", flush=True)
+    print(f"API         {api_url}\nNotebooks   {notebooks_dir}", flush=True)
+    # Become the server: its PID is this one, so Ctrl-C and SIGTERM reach Jupyter itself.
+    os.execve(sys.executable, command, env)  # noqa: S606  (a fixed argv, no shell)
+
+
 if __name__ == "__main__":
     app()
