@@ -9,12 +9,20 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements.lock)
 STAMP := $(VENV)/.installed-stamp
+# The JavaScript runtime Reflex builds the workbench's frontend with, from the npm registry.
+BUN_VERSION := 1.4.4
+BUN := .tools/bun/node_modules/.bin/bun
+# The workbench's frontend, built at install (its npm packages are fetched then, not at run time)
+# and again only when its sources change.
+WORKBENCH_BUILD := .web/agent-runtime-build.json
+WORKBENCH_SOURCES := rxconfig.py $(shell find app -name '*.py' 2>/dev/null) $(wildcard reflex.lock/*)
 ARGS ?=
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install dev api worker bench bench-events test test-full lint format pytest lock clean
+.PHONY: install dev api worker bench bench-events test test-full lint format pytest lock clean \
+	ui workbench e2e
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +32,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m compileall -q backend worker cli client > /dev/null
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) $(BUN) $(WORKBENCH_BUILD)
+
+$(BUN):
+	npm install --prefix .tools/bun --no-audit --no-fund --silent bun@$(BUN_VERSION)
+
+$(WORKBENCH_BUILD): $(STAMP) $(BUN) $(WORKBENCH_SOURCES)
+	$(BIN)/agent-runtime ui --build-only
+	touch $@
 
 ## Start the whole product on its embedded default (pass flags with ARGS="--api-port 9000").
 dev: install
@@ -32,6 +47,17 @@ dev: install
 
 api: install
 	$(BIN)/agent-runtime api $(ARGS)
+
+## The workbench (web UI) alone, on :3000 against the API on :8002 (ARGS="--port 3001").
+ui: install
+	$(BIN)/agent-runtime ui $(ARGS)
+
+## Build the workbench's frontend if its sources changed (`make install` does it too).
+workbench: $(WORKBENCH_BUILD)
+
+## Browser end-to-end tests of the workbench (Playwright with Debian's chromium).
+e2e: install
+	$(BIN)/pytest e2e $(ARGS)
 
 worker: install
 	$(BIN)/agent-runtime worker $(ARGS)

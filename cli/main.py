@@ -92,6 +92,58 @@ def worker(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     run_worker()
 
 
+def _workbench_command(port: int, api_url: str) -> list[str]:
+    return [sys.executable, "-m", "cli.main", "ui", "--port", str(port), "--api-url", api_url]
+
+
+def _wait_workbench(url: str, supervisor: Supervisor, timeout: float = 300.0) -> None:
+    """Until the workbench answers (a first start builds its frontend: allow minutes)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.process is not None and c.process.poll() is not None for c in supervisor.children):
+            return  # the supervisor reports the dead child
+        try:
+            if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port of the workbench (page, websocket).")] = 3000,
+    api_url: Annotated[
+        str, typer.Option(help="The REST API the workbench talks to.")
+    ] = "http://127.0.0.1:8002",
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    build_only: Annotated[
+        bool, typer.Option("--build-only", help="Build the frontend if needed, then exit.")
+    ] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Serve the workbench, the web UI (built once, then reused until its sources change)."""
+    from cli import ui as workbench
+    from cli.temporal_server import port_in_use
+
+    if not build_only and port_in_use(port):
+        console.print(f"[red]Port {port} is taken: pass --port.[/]")
+        raise typer.Exit(2)
+    try:
+        if not workbench.build_is_current():
+            console.print("building the workbench frontend (once; reused until app/ changes)")
+            workbench.build()
+    except workbench.BuildError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    if build_only:
+        return
+    console.print(f"Workbench   http://{host}:{port}   (API {api_url})")
+    workbench.serve(host, port, api_url, _use_data_dir(data_dir))
+
+
 def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:
     import httpx
 
@@ -115,8 +167,9 @@ def dev(
         int, typer.Option(help="Port of the embedded Temporal server (unless TEMPORAL_ADDRESS).")
     ] = 7233,
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not start the workbench.")] = False,
+    ui_port: Annotated[int, typer.Option(help="Port of the workbench (the web UI).")] = 3000,
 ) -> None:
-    """Run the whole product on this machine: durable engine, migrations, API and a worker."""
+    """Run the whole product on this machine: engine, migrations, API, a worker, the workbench."""
     from backend.db import make_engine
     from backend.migrate import upgrade_from_settings
     from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agent
@@ -128,6 +181,9 @@ def dev(
     supervisor = Supervisor(console)
     raise_on_sigterm()
     try:
+        if not no_ui and port_in_use(ui_port):
+            console.print(f"[red]Port {ui_port} is taken. Pass --ui-port, or --no-ui.[/]")
+            raise typer.Exit(2)
         temporal_address = settings.temporal_address
         if not temporal_address:
             if port_in_use(temporal_port):
@@ -173,8 +229,14 @@ def dev(
         )
         supervisor.start(Child("worker", [sys.executable, "-m", "worker"], children_env))
         api_url = f"http://127.0.0.1:{api_port}"
+        ui_url = f"http://127.0.0.1:{ui_port}"
+        if not no_ui:
+            supervisor.start(Child("workbench", _workbench_command(ui_port, api_url)))
         with console.status("starting the API and a worker"):
             _wait_ready(api_url, supervisor)
+        if not no_ui:
+            with console.status("starting the workbench (its very first start builds it)"):
+                _wait_workbench(ui_url, supervisor)
     except StopRequestedError:
         supervisor.stop_all()
         raise typer.Exit(0) from None
@@ -183,7 +245,13 @@ def dev(
         raise
     console.print(
         Panel.fit(
-            f"API         {api_url}   (OpenAPI docs: {api_url}/docs)\n"
+            (
+                ""
+                if no_ui
+                else f"Workbench   {ui_url}   "
+                + ("(sign in with OIDC)\n" if settings.oidc_issuer else "(as the local admin)\n")
+            )
+            + f"API         {api_url}   (OpenAPI docs: {api_url}/docs)\n"
             f"Temporal    {temporal_address}\n"
             f"Data dir    {data_dir}\n"
             f"Admin key   {key}\n"
@@ -194,7 +262,6 @@ def dev(
     )
     console.print(f"Try:  export AGENT_RUNTIME_TOKEN=$(cat {settings.admin_key_file})")
     console.print(f'      curl -H "Authorization: Bearer $AGENT_RUNTIME_TOKEN" {api_url}/v1/agents')
-    del no_ui  # the workbench joins in a later release
     raise typer.Exit(supervisor.wait())
 
 

@@ -1,9 +1,10 @@
 """`AgentRuntimeClient`: one method per REST operation, plain dicts in and out."""
 
+import asyncio
 import json
 import os
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from typing import Any, NoReturn, Self
 
 import httpx
@@ -236,3 +237,59 @@ class AgentRuntimeClient:
         if response.is_error:
             self._raise(response)
         return response.content
+
+    # For the workbench: one page at a time, downloads it relays, events on an event loop
+    def list_runs_page(
+        self,
+        agent_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of runs, newest first: `{"items": [...], "next_cursor": ...}`."""
+        query = {"agent_id": agent_id, "status": status, "limit": limit, "cursor": cursor}
+        params = {key: value for key, value in query.items() if value is not None}
+        return dict(self._call("GET", "/v1/runs", params=params))
+
+    def download(self, path: str) -> tuple[bytes, str]:
+        """A download the API links to (`download_url`, `output_url`): content and its type."""
+        if not path.startswith("/v1/runs/"):
+            raise ValueError(f"not a download link of the API: {path!r}")
+        response = self.http.get(path)
+        if response.is_error:
+            self._raise(response)
+        return response.content, response.headers.get("content-type", "application/octet-stream")
+
+    async def follow_events_async(
+        self, run_id: str, after: int = 0, reconnects: int = 5
+    ) -> AsyncIterator[dict[str, Any]]:
+        """`follow_events` for an event loop: cancelling the task that iterates it disconnects."""
+        last, failures = after, 0
+        async with httpx.AsyncClient(
+            base_url=self.http.base_url,
+            headers=self.http.headers,
+            timeout=httpx.Timeout(self.http.timeout.connect, read=None),
+        ) as http:
+            while True:
+                try:
+                    headers = {"Last-Event-ID": str(last)} if last else {}
+                    async with httpx_sse.aconnect_sse(
+                        http, "GET", f"/v1/runs/{run_id}/events", headers=headers
+                    ) as source:
+                        if source.response.is_error:
+                            await source.response.aread()
+                            self._raise(source.response)
+                        async for message in source.aiter_sse():
+                            if not message.data:
+                                continue  # a keep-alive ping
+                            event: dict[str, Any] = json.loads(message.data)
+                            last, failures = event["id"], 0
+                            yield event
+                            if event["type"] == "run.completed":
+                                return
+                    return  # the server closed a finished run's stream
+                except (httpx.TransportError, httpx_sse.SSEError):
+                    failures += 1
+                    if failures > reconnects:
+                        raise
+                    await asyncio.sleep(min(0.2 * 2**failures, 5.0))

@@ -63,6 +63,7 @@ def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
                 str(port),
                 "--temporal-port",
                 str(free_port()),
+                "--no-ui",  # the workbench has its own browser tests (e2e/)
             ],
             stdout=sink,
             stderr=subprocess.STDOUT,

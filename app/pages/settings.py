@@ -1,0 +1,335 @@
+"""Settings: who is signed in, and (admins) the tenant's API keys: create once-shown, revoke."""
+
+from typing import Any
+
+import reflex as rx
+
+from app import api
+from app.components import (
+    card,
+    empty_state,
+    error_callout,
+    field_error,
+    labelled,
+    loading,
+    page_header,
+    section_title,
+    shell,
+    table,
+)
+from app.state import SessionState
+from app.view import person, when
+from client import ApiError
+
+ROLES = ["admin", "developer", "viewer"]
+
+
+class SettingsState(SessionState):
+    keys: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
+    tenant_id: rx.Field[str] = rx.field("")
+    api_url: rx.Field[str] = rx.field("")
+    can_manage: rx.Field[bool] = rx.field(True)
+    loaded: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
+    new_name: rx.Field[str] = rx.field("")
+    new_role: rx.Field[str] = rx.field("developer")
+    new_error: rx.Field[str] = rx.field("")
+    created_key: rx.Field[str] = rx.field("")
+    created_name: rx.Field[str] = rx.field("")
+
+    @rx.event
+    async def load(self) -> Any:
+        self.loaded, self.error, self.created_key = False, "", ""
+        self.failed = False
+        self.api_url = api.api_url()
+        yield
+        redirect = await self._fetch_keys()
+        if redirect is not None:
+            yield redirect
+
+    async def _fetch_keys(self) -> Any:
+        try:
+            session = await self._session()
+            client = session.client()
+            await self._refresh_pending(client)
+            tenants = await self._api(client.list_tenants)
+            acting = session.acting_tenant or session.tenant_name
+            tenant = next((t for t in tenants if acting in (t["id"], t["name"])), None)
+            self.tenant_id = tenant["id"] if tenant else session.tenant_id
+            keys = await self._api(client.list_api_keys, self.tenant_id)
+        except ApiError as exc:
+            self.loaded = True
+            if exc.status == 403:
+                self.can_manage = False
+                return None
+            self.failed = True
+            self.error, redirect = self._trouble(exc)
+            return redirect
+        except Exception as exc:
+            self.failed = True
+            self.error, redirect = self._trouble(exc)
+            self.loaded = True
+            return redirect
+        self.can_manage = True
+        self.keys = [
+            {
+                "id": k["id"],
+                "name": k["name"],
+                "role": k["role"],
+                "prefix": k["prefix"],
+                "created": when(k["created_at"]),
+                "created_by": person(k["created_by"], session.me),
+                "mine": session.subject == f"key:{k['id']}",
+                "revoked": when(k["revoked_at"]) if k.get("revoked_at") else "",
+                "platform_admin": bool(k.get("platform_admin")),
+            }
+            for k in keys
+        ]
+        self.loaded = True
+        return None
+
+    @rx.event
+    def set_new_name(self, value: str) -> None:
+        self.new_name = value
+
+    @rx.event
+    def set_new_role(self, value: str) -> None:
+        self.new_role = value
+
+    @rx.event
+    async def create_key(self) -> Any:
+        if not self.new_name.strip():
+            self.new_error = "Name the key (who or what uses it)."
+            return None
+        try:
+            client = await self._client()
+            created = await self._api(
+                client.create_api_key, self.tenant_id, self.new_name.strip(), self.new_role
+            )
+        except Exception as exc:
+            self.new_error, redirect = self._trouble(exc)
+            return redirect
+        self.created_key, self.created_name = str(created["key"]), str(created["name"])
+        self.new_name, self.new_error = "", ""
+        return SettingsState.reload_keys
+
+    @rx.event
+    async def reload_keys(self) -> Any:
+        return await self._fetch_keys()
+
+    @rx.event
+    def dismiss_key(self) -> None:
+        self.created_key, self.created_name = "", ""
+
+    @rx.event
+    async def revoke(self, key_id: str) -> Any:
+        try:
+            client = await self._client()
+            await self._api(client.revoke_api_key, self.tenant_id, key_id)
+        except Exception as exc:
+            self.error, redirect = self._trouble(exc)
+            return redirect
+        return [rx.toast.success("Key revoked."), SettingsState.reload_keys]
+
+
+def key_row(key: Any) -> rx.Component:
+    revoked = key["revoked"] != ""
+    return rx.table.row(
+        rx.table.cell(
+            rx.hstack(
+                rx.text(key["name"], weight="bold"),
+                rx.cond(key["platform_admin"], rx.badge("platform admin", color_scheme="purple")),
+                align="center",
+            )
+        ),
+        rx.table.cell(rx.badge(key["role"], variant="outline")),
+        rx.table.cell(rx.code(key["prefix"], size="1")),
+        rx.table.cell(rx.text(key["created"], size="2", color_scheme="gray")),
+        rx.table.cell(rx.text(key["created_by"], size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.cond(
+                revoked,
+                rx.badge("revoked ", key["revoked"], color_scheme="red", variant="soft"),
+                rx.cond(
+                    key["mine"],
+                    rx.badge("signed in with it", color_scheme="gray", variant="soft"),
+                    rx.alert_dialog.root(
+                        rx.alert_dialog.trigger(
+                            rx.button("Revoke", size="1", color_scheme="red", variant="soft")
+                        ),
+                        rx.alert_dialog.content(
+                            rx.alert_dialog.title("Revoke this key?"),
+                            rx.alert_dialog.description(
+                                "Whatever uses it stops working at once. This cannot be undone."
+                            ),
+                            rx.hstack(
+                                rx.alert_dialog.cancel(
+                                    rx.button("Keep it", variant="soft", color_scheme="gray")
+                                ),
+                                rx.alert_dialog.action(
+                                    rx.button(
+                                        "Revoke",
+                                        color_scheme="red",
+                                        on_click=SettingsState.revoke(key["id"]),
+                                    )
+                                ),
+                                justify="end",
+                                margin_top="16px",
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+            text_align="right",
+        ),
+        align="center",
+        opacity=rx.cond(revoked, "0.6", "1"),
+    )
+
+
+def settings_page() -> rx.Component:
+    return shell(
+        page_header("Settings", "Your identity, and the API keys of this tenant."),
+        error_callout(SettingsState.error),
+        card(
+            section_title("Signed in"),
+            rx.data_list.root(
+                rx.data_list.item(
+                    rx.data_list.label("Who"), rx.data_list.value(SettingsState.user)
+                ),
+                rx.data_list.item(
+                    rx.data_list.label("Tenant"), rx.data_list.value(SettingsState.tenant_name)
+                ),
+                rx.data_list.item(
+                    rx.data_list.label("Role"),
+                    rx.data_list.value(
+                        rx.hstack(
+                            rx.badge(rx.cond(SettingsState.role != "", SettingsState.role, "—")),
+                            rx.cond(
+                                SettingsState.platform_admin,
+                                rx.badge("platform admin", color_scheme="purple"),
+                            ),
+                        )
+                    ),
+                ),
+                rx.data_list.item(
+                    rx.data_list.label("How"),
+                    rx.data_list.value(
+                        rx.match(
+                            SettingsState.auth_method,
+                            ("local", "the local admin key of this machine (embedded default)"),
+                            ("api_key", "an API key"),
+                            ("oidc", "your identity provider (OIDC)"),
+                            "—",
+                        )
+                    ),
+                ),
+                rx.data_list.item(
+                    rx.data_list.label("API"), rx.data_list.value(rx.code(SettingsState.api_url))
+                ),
+                margin_top="8px",
+            ),
+        ),
+        rx.cond(
+            ~SettingsState.loaded,
+            loading(),
+            rx.cond(
+                SettingsState.failed,
+                rx.fragment(),
+                rx.cond(
+                    SettingsState.can_manage,
+                    rx.vstack(
+                        section_title("API keys"),
+                        rx.cond(
+                            SettingsState.created_key != "",
+                            rx.callout(
+                                rx.vstack(
+                                    rx.text(
+                                        "The key “",
+                                        SettingsState.created_name,
+                                        "”. Copy it now: it is shown only once.",
+                                        weight="bold",
+                                    ),
+                                    rx.hstack(
+                                        rx.code(
+                                            SettingsState.created_key, id="created-key", size="2"
+                                        ),
+                                        rx.icon_button(
+                                            rx.icon("copy", size=14),
+                                            size="1",
+                                            variant="soft",
+                                            on_click=rx.set_clipboard(SettingsState.created_key),
+                                            title="Copy",
+                                        ),
+                                        rx.button(
+                                            "Done",
+                                            size="1",
+                                            variant="soft",
+                                            on_click=SettingsState.dismiss_key,
+                                        ),
+                                        align="center",
+                                        wrap="wrap",
+                                    ),
+                                    spacing="2",
+                                ),
+                                color_scheme="green",
+                                icon="key-round",
+                                width="100%",
+                            ),
+                        ),
+                        card(
+                            rx.hstack(
+                                labelled(
+                                    "New key name",
+                                    rx.input(
+                                        value=SettingsState.new_name,
+                                        on_change=SettingsState.set_new_name,
+                                        placeholder="ci, notebook, alice…",
+                                        width="100%",
+                                        id="new-key-name",
+                                    ),
+                                ),
+                                labelled(
+                                    "Role",
+                                    rx.select(
+                                        ROLES,
+                                        value=SettingsState.new_role,
+                                        on_change=SettingsState.set_new_role,
+                                        id="new-key-role",
+                                    ),
+                                    width="160px",
+                                ),
+                                rx.button(
+                                    rx.icon("plus", size=14),
+                                    "Create key",
+                                    on_click=SettingsState.create_key,
+                                    id="create-key",
+                                ),
+                                align="end",
+                                spacing="3",
+                                width="100%",
+                            ),
+                            field_error(SettingsState.new_error),
+                        ),
+                        rx.cond(
+                            SettingsState.keys.length() > 0,
+                            table(
+                                ["Name", "Role", "Prefix", "Created (UTC)", "By", ""],
+                                rx.table.body(rx.foreach(SettingsState.keys, key_row)),
+                                id="keys-table",
+                            ),
+                            empty_state("key-round", "No API keys", "Create one above."),
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    rx.callout(
+                        "Only admins of this tenant manage its API keys.",
+                        icon="lock",
+                        color_scheme="gray",
+                        width="100%",
+                    ),
+                ),
+            ),
+        ),
+    )

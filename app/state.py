@@ -1,0 +1,136 @@
+"""The signed-in session every page's state builds on: who, in which tenant, and the client."""
+
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
+
+import httpx
+import reflex as rx
+from reflex.event import EventSpec
+
+from app import api
+from client import AgentRuntimeClient, ApiError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class SignInNeededError(Exception):
+    """Nobody is signed in in this browser (or their credentials stopped working)."""
+
+
+class SessionState(rx.State):
+    """The base of every page's state: the browser's session and what the header shows."""
+
+    session_cookie: str = rx.Cookie(
+        "",
+        name=api.SESSION_COOKIE,
+        path="/",
+        max_age=api.SESSION_SECONDS,
+        same_site="strict",
+    )
+    signed_out: str = rx.Cookie("", name="ar_signed_out", path="/", same_site="strict")
+    user: rx.Field[str] = rx.field("")
+    auth_method: rx.Field[str] = rx.field("")
+    tenant_name: rx.Field[str] = rx.field("")
+    role: rx.Field[str] = rx.field("")
+    platform_admin: rx.Field[bool] = rx.field(False)
+    tenant_options: rx.Field[list[str]] = rx.field(default_factory=list)
+    acting_tenant: rx.Field[str] = rx.field("")
+    pending_approvals: rx.Field[int] = rx.field(0)
+    session_error: rx.Field[str] = rx.field("")
+    # The page could not load what it shows (its error says why): show no empty content.
+    failed: rx.Field[bool] = rx.field(False)
+
+    def _show(self, session: api.Session) -> None:
+        self.user = session.user
+        self.auth_method = session.method
+        self.tenant_name = session.acting_tenant or session.tenant_name
+        self.role = session.role
+        self.platform_admin = session.platform_admin
+        self.acting_tenant = session.acting_tenant or session.tenant_name
+
+    async def _start_session(self, session: api.Session) -> api.Session:
+        await api.call(api.identify, session)
+        if session.platform_admin:
+            tenants = await api.call(session.client().list_tenants)
+            self.tenant_options = sorted(t["name"] for t in tenants)
+        else:
+            self.tenant_options = []
+        api.SESSIONS.drop(self.session_cookie)
+        self.session_cookie = api.SESSIONS.create(session)
+        self.signed_out = ""
+        self._show(session)
+        return session
+
+    async def _session(self) -> api.Session:
+        """The signed-in session; the embedded default signs in its local admin by itself."""
+        session = api.SESSIONS.get(self.session_cookie)
+        if session is None and api.embedded_mode() and not self.signed_out:
+            key = api.read_admin_key()
+            if key is not None:
+                session = await self._start_session(
+                    api.Session(token=key, method="local", user="local admin")
+                )
+        if session is None:
+            raise SignInNeededError
+        if session.method == "oidc":
+            from app import oidc
+
+            try:
+                await api.call(oidc.refresh_if_needed, session)
+            except (oidc.SignInError, httpx.HTTPError) as exc:
+                api.SESSIONS.drop(self.session_cookie)
+                raise SignInNeededError from exc
+        self._show(session)
+        return session
+
+    def _me(self) -> tuple[str, str] | None:
+        session = api.SESSIONS.get(self.session_cookie)
+        return session.me if session is not None else None
+
+    async def _client(self) -> AgentRuntimeClient:
+        return (await self._session()).client()
+
+    async def _api(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """A client call off the event loop (use as `await self._api(client.get_run, id)`)."""
+        return await api.call(method, *args, **kwargs)
+
+    def _sign_in_redirect(self) -> EventSpec:
+        path = self.router.url.path or "/"
+        return rx.redirect(f"/sign-in?next={quote(path)}")
+
+    def _trouble(self, exc: BaseException) -> tuple[str, EventSpec | None]:
+        """What to tell people about a failed call, and where to send them (sign-in)."""
+        if isinstance(exc, SignInNeededError):
+            return "", self._sign_in_redirect()
+        if isinstance(exc, ApiError) and exc.status == 401:
+            api.SESSIONS.drop(self.session_cookie)
+            self.session_cookie = ""
+            return exc.message, self._sign_in_redirect()
+        return api.describe(exc), None
+
+    async def _refresh_pending(self, client: AgentRuntimeClient) -> None:
+        try:
+            pending = await api.call(client.list_approvals, status="pending")
+        except Exception:
+            return
+        self.pending_approvals = len(pending)
+
+    @rx.event
+    async def switch_tenant(self, tenant: str) -> Any:
+        """Platform admins act in another tenant (X-Tenant-Id)."""
+        session = api.SESSIONS.get(self.session_cookie)
+        if session is None:
+            return self._sign_in_redirect()
+        session.act_in(None if tenant == session.tenant_name else tenant)
+        self._show(session)
+        return rx.redirect("/agents")
+
+    @rx.event
+    def sign_out(self) -> Any:
+        api.SESSIONS.drop(self.session_cookie)
+        self.session_cookie = ""
+        self.signed_out = "1"
+        self.user = ""
+        return rx.redirect("/sign-in")
