@@ -21,7 +21,7 @@ ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install dev api worker bench bench-events test test-full lint format pytest lock clean \
+.PHONY: install dev api worker bench bench-events test test-full lint format pytest lock clean bench-workbench \
 	ui workbench e2e
 
 $(STAMP): requirements.lock pyproject.toml
@@ -69,6 +69,10 @@ bench: install
 ## Live event latency vs raw Redis, first step event vs bare start_workflow (not a test).
 bench-events: install
 	$(BIN)/python -m bench.events $(ARGS)
+
+## The workbench in Chromium: a 500-step run page's render, a live step's delay (not a test).
+bench-workbench: install
+	$(BIN)/python -m bench.workbench $(ARGS)
 
 ## Lint, type-check and run every test (SQLite, and Postgres when reachable; CI requires it).
 test: lint pytest

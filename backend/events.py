@@ -36,7 +36,7 @@ EVENT_TYPES = frozenset(
 # Enough for a long run's deltas; older events of a capped stream are trimmed.
 STREAM_MAX_EVENTS = 50_000
 STREAM_TTL_SECONDS = 7 * 24 * 3600
-DB_POLL_SECONDS = 0.05
+DB_POLL_SECONDS = 0.03
 
 NewEvent = tuple[str, dict[str, Any]]
 

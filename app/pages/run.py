@@ -51,7 +51,7 @@ from app.view import (
 )
 from client import AgentRuntimeClient, ApiError
 
-BATCH_SECONDS = 0.08  # deltas that arrive together are shown together
+BATCH_SECONDS = 0.02  # events that arrive together (a burst of deltas) are shown together
 IDLE_CHECK_SECONDS = 10.0
 
 
