@@ -345,3 +345,43 @@ def table(headers: list[str], body: rx.Component, **props: Any) -> rx.Component:
         width="100%",
         **props,
     )
+
+
+def rename_agent_dialog(state: Any) -> rx.Component:
+    """Rename an agent or change its description; `state` holds the `edit_*` fields."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Rename agent"),
+            rx.vstack(
+                labelled(
+                    "Name",
+                    rx.input(
+                        value=state.edit_name,
+                        on_change=state.set_edit_name,
+                        width="100%",
+                        id="rename-agent-name",
+                    ),
+                ),
+                labelled(
+                    "Description",
+                    rx.text_area(
+                        value=state.edit_description,
+                        on_change=state.set_edit_description,
+                        width="100%",
+                    ),
+                ),
+                field_error(state.edit_error),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button("Save", on_click=state.save_edit, id="rename-agent-submit"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                margin_top="12px",
+            ),
+            max_width="480px",
+        ),
+        open=state.edit_open,
+        on_open_change=state.set_edit_open,
+    )

@@ -15,6 +15,7 @@ from app.components import (
     labelled,
     loading,
     page_header,
+    rename_agent_dialog,
     section_title,
     shell,
     status_badge,
@@ -243,45 +244,6 @@ class AgentState(SessionState):
             return redirect
         self.archived = bool(agent["archived"])
         return rx.toast.success("Archived." if self.archived else "Restored.")
-
-
-def rename_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Rename agent"),
-            rx.vstack(
-                labelled(
-                    "Name",
-                    rx.input(
-                        value=AgentState.edit_name,
-                        on_change=AgentState.set_edit_name,
-                        width="100%",
-                        id="rename-agent-name",
-                    ),
-                ),
-                labelled(
-                    "Description",
-                    rx.text_area(
-                        value=AgentState.edit_description,
-                        on_change=AgentState.set_edit_description,
-                        width="100%",
-                    ),
-                ),
-                field_error(AgentState.edit_error),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button("Save", on_click=AgentState.save_edit, id="rename-agent-submit"),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-                margin_top="12px",
-            ),
-            max_width="480px",
-        ),
-        open=AgentState.edit_open,
-        on_open_change=AgentState.set_edit_open,
-    )
 
 
 def run_rows(runs: Any, show_agent: bool = False) -> rx.Component:
@@ -590,7 +552,7 @@ def agent_page() -> rx.Component:
                 ),
             ),
         ),
-        rename_dialog(),
+        rename_agent_dialog(AgentState),
     )
 
 

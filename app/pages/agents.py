@@ -11,6 +11,7 @@ from app.components import (
     labelled,
     loading,
     page_header,
+    rename_agent_dialog,
     shell,
     table,
 )
@@ -190,45 +191,6 @@ def create_dialog() -> rx.Component:
     )
 
 
-def edit_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Rename agent"),
-            rx.vstack(
-                labelled(
-                    "Name",
-                    rx.input(
-                        value=AgentsState.edit_name,
-                        on_change=AgentsState.set_edit_name,
-                        width="100%",
-                        id="rename-agent-name",
-                    ),
-                ),
-                labelled(
-                    "Description",
-                    rx.text_area(
-                        value=AgentsState.edit_description,
-                        on_change=AgentsState.set_edit_description,
-                        width="100%",
-                    ),
-                ),
-                field_error(AgentsState.edit_error),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button("Save", on_click=AgentsState.save_edit, id="rename-agent-submit"),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-                margin_top="12px",
-            ),
-            max_width="480px",
-        ),
-        open=AgentsState.edit_open,
-        on_open_change=AgentsState.set_edit_open,
-    )
-
-
 def agent_row_view(agent: AgentRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -349,5 +311,5 @@ def agents_page() -> rx.Component:
             ),
         ),
         create_dialog(),
-        edit_dialog(),
+        rename_agent_dialog(AgentsState),
     )
