@@ -226,3 +226,14 @@ def test_model_text_streams_as_it_is_written(ui: Page, admin: AgentRuntimeClient
     assert "ten" not in text.inner_text()  # seen mid-answer, before the step completed
     expect(ui.locator("#run-output")).to_have_text(words, timeout=RUN_TIMEOUT)
     expect(text).to_have_text(words)
+
+
+def test_rename_an_agent_from_its_page(ui: Page, admin: AgentRuntimeClient) -> None:
+    agent_id = agent_with(admin, scripted({"text": "hi"}))
+    new_name = unique("renamed")
+    ui.goto(f"/agents/{agent_id}")
+    ui.get_by_role("button", name="Rename").click()
+    ui.locator("#rename-agent-name").fill(new_name)
+    ui.locator("#rename-agent-submit").click()
+    expect(ui.locator("#page-title")).to_have_text(new_name)
+    assert admin.get_agent(agent_id)["name"] == new_name
