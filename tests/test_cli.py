@@ -48,8 +48,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
+def _start_dev(data_dir: Path, **env: str) -> tuple[subprocess.Popen[str], str, Path]:
     port = free_port()
     output = data_dir.parent / f"dev-{port}.log"
     with output.open("w") as sink:
@@ -71,9 +70,23 @@ def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
             env=clean_env(COLUMNS="200", **env),
             start_new_session=True,
         )
+    return process, f"http://127.0.0.1:{port}", output
+
+
+@contextmanager
+def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
+    process, url, output = _start_dev(data_dir, **env)
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(url, process, output)
+        try:
+            wait_ready(url, process, output)
+        except AssertionError:
+            # A port chosen free can be taken before it is bound (the engine picks its own
+            # internal ports too): that race, and only it, earns one more try.
+            if "address already in use" not in output.read_text():
+                raise
+            stop_process(process, grace=20)
+            process, url, output = _start_dev(data_dir, **env)
+            wait_ready(url, process, output)
         stack = DevStack(process, url, data_dir, output)
         deadline = time.monotonic() + 30
         while "Agent Runtime is up" not in stack.printed:
