@@ -22,17 +22,6 @@ from backend.models import Approval, Run, RunEventRow, RunStep, StepKind
 from backend.models.common import utcnow
 from backend.settings import CommonSettings
 
-EVENT_TYPES = frozenset(
-    {
-        "run.status",
-        "step.started",
-        "step.completed",
-        "model.delta",
-        "approval.requested",
-        "approval.decided",
-        "run.completed",
-    }
-)
 # Enough for a long run's deltas; older events of a capped stream are trimmed.
 STREAM_MAX_EVENTS = 50_000
 STREAM_TTL_SECONDS = 7 * 24 * 3600

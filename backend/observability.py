@@ -2,12 +2,10 @@
 
 Each process has its own registry of these series; Prometheus adds them up across processes.
 Log lines are JSON (unless LOG_FORMAT=text) and carry the run and tenant they concern, taken
-from context variables the request or activity sets.
+from context variables each worker activity sets.
 """
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -34,20 +32,6 @@ OUTBOX_DEPTH = Gauge(
 
 run_id_var: ContextVar[str | None] = ContextVar("run_id", default=None)
 tenant_id_var: ContextVar[str | None] = ContextVar("tenant_id", default=None)
-
-
-@contextmanager
-def log_context(run_id: str | None = None, tenant_id: str | None = None) -> Iterator[None]:
-    """Log lines inside carry this run and tenant."""
-    run_token = run_id_var.set(run_id) if run_id else None
-    tenant_token = tenant_id_var.set(tenant_id) if tenant_id else None
-    try:
-        yield
-    finally:
-        if run_token is not None:
-            run_id_var.reset(run_token)
-        if tenant_token is not None:
-            tenant_id_var.reset(tenant_token)
 
 
 class _ContextFilter(logging.Filter):
