@@ -352,10 +352,12 @@ class RunActivities:
             if existing is None or existing.status != StepStatus.succeeded:
                 spec = pinned.config.model
                 events = [step_started_event(seq, "model", spec.name or spec.provider, attempt)]
-                if seq == 1 and _mark_running(session, facts.run_id):
+                marked = seq == 1 and _mark_running(session, facts.run_id)
+                if marked:
                     events.insert(0, status_event("running"))
                 deferred = self._stage(session, facts.run_id, events)
-                session.commit()
+                if marked or not deferred:  # else this transaction only read
+                    session.commit()
             self._read_payloads(session, rows)
             return facts, pinned, [row for row in rows if row.seq < seq], existing, deferred
 
@@ -479,7 +481,8 @@ class RunActivities:
             if existing is None or existing.status == StepStatus.running:
                 started = step_started_event(seq, "tool", call["name"], attempt)
                 deferred = self._stage(session, facts.run_id, [started])
-                session.commit()
+                if not deferred:  # staged with this transaction
+                    session.commit()
             return config, existing, call, approval, deferred
 
         tenant_id, run_id = step_input.tenant_id, step_input.run_id
