@@ -280,10 +280,9 @@ class RunActivities:
             payloads.resolve(self.store, rows)
 
     async def _offload(self, tenant_id: str, step: RunStep) -> None:
-        if payloads.oversized(step, self.inline_limit):
-            await asyncio.to_thread(
-                payloads.offload, self.store, tenant_id, step, self.inline_limit
-            )
+        blobs = payloads.oversized(step, self.inline_limit)
+        if blobs:
+            await asyncio.to_thread(payloads.offload, self.store, tenant_id, step, blobs)
 
     async def _save(
         self,

@@ -20,27 +20,21 @@ def step_payload_key(tenant_id: str, run_id: str, seq: int, field: str) -> str:
     return f"tenants/{tenant_id}/runs/{run_id}/steps/{seq}/{field}.json"
 
 
-def oversized(step: RunStep, limit: int) -> bool:
-    return any(_encoded_size(getattr(step, field)) > limit for field in FIELDS)
-
-
-def _encoded_size(value: Any) -> int:
-    return 0 if value is None else len(_encode(value))
+def oversized(step: RunStep, limit: int) -> dict[str, bytes]:
+    """The fields over `limit` bytes as JSON, encoded (most steps: none)."""
+    encoded = {
+        field: _encode(value) for field in FIELDS if (value := getattr(step, field)) is not None
+    }
+    return {field: blob for field, blob in encoded.items() if len(blob) > limit}
 
 
 def _encode(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def offload(store: ObjectStore, tenant_id: str, step: RunStep, limit: int) -> None:
-    """Move any field over `limit` bytes (as JSON) to the store, leaving a stub in the row."""
-    for field in FIELDS:
-        value = getattr(step, field)
-        if value is None:
-            continue
-        encoded = _encode(value)
-        if len(encoded) <= limit:
-            continue
+def offload(store: ObjectStore, tenant_id: str, step: RunStep, blobs: dict[str, bytes]) -> None:
+    """Move the `oversized` fields to the store, leaving a stub in the row."""
+    for field, encoded in blobs.items():
         key = step_payload_key(tenant_id, step.run_id, step.seq, field)
         store.put(key, encoded, "application/json")
         setattr(step, field, stub(key, encoded))
