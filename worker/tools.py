@@ -30,6 +30,7 @@ from backend.models.agent_config import (
     BuiltinTool,
     HttpTool,
     SecretRef,
+    tool_parameters,
 )
 from worker.netguard import DestinationRefusedError, guarded_client
 from worker.types import ToolError, ToolSpec
@@ -93,9 +94,10 @@ def builtin(name: str) -> Callable[[ToolFunction], ToolFunction]:
 
 def tool_spec(tool: BuiltinTool | HttpTool) -> ToolSpec:
     if isinstance(tool, HttpTool):
-        return ToolSpec(tool.name, tool.description or f"{tool.method} {tool.url}", tool.parameters)
-    declared = BUILTIN_TOOLS[tool.name]
-    return ToolSpec(tool.name, str(declared["description"]), dict(declared["parameters"]))
+        description = tool.description or f"{tool.method} {tool.url}"
+    else:
+        description = str(BUILTIN_TOOLS[tool.name]["description"])
+    return ToolSpec(tool.name, description, tool_parameters(tool))
 
 
 def validate_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> None:

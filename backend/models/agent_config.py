@@ -183,6 +183,15 @@ class HttpTool(_Strict):
 
 
 Tool = Annotated[BuiltinTool | HttpTool, Field(discriminator="type")]
+
+
+def tool_parameters(tool: BuiltinTool | HttpTool) -> dict[str, Any]:
+    """The JSON schema a tool's arguments must match."""
+    if isinstance(tool, HttpTool):
+        return tool.parameters
+    return dict(BUILTIN_TOOLS[tool.name]["parameters"])
+
+
 TOOL_TYPES = frozenset({"builtin", "http"})
 
 

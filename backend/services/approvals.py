@@ -22,7 +22,7 @@ from backend.models import (
     Run,
     RunStatus,
 )
-from backend.models.agent_config import BUILTIN_TOOLS, HttpTool
+from backend.models.agent_config import tool_parameters
 from backend.models.common import utcnow
 from backend.pagination import Page, PageParams, paginate
 from backend.services.runs import get_run
@@ -74,9 +74,7 @@ def _check_arguments(session: Session, run: Run, tool_name: str, arguments: dict
     tool = next((t for t in version.agent_config().tools if t.name == tool_name), None)
     if tool is None:
         raise invalid("arguments", "body", f"the run's version has no tool {tool_name!r}")
-    schema = (
-        tool.parameters if isinstance(tool, HttpTool) else BUILTIN_TOOLS[tool.name]["parameters"]
-    )
+    schema = tool_parameters(tool)
     errors = sorted(Draft202012Validator(schema).iter_errors(arguments), key=lambda e: list(e.path))
     if errors:
         details = [
