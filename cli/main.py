@@ -96,22 +96,6 @@ def _workbench_command(port: int, api_url: str) -> list[str]:
     return [sys.executable, "-m", "cli.main", "ui", "--port", str(port), "--api-url", api_url]
 
 
-def _wait_workbench(url: str, supervisor: Supervisor, timeout: float = 300.0) -> None:
-    """Until the workbench answers (a first start builds its frontend: allow minutes)."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(c.process is not None and c.process.poll() is not None for c in supervisor.children):
-            return  # the supervisor reports the dead child
-        try:
-            if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-
-
 @app.command()
 def ui(
     port: Annotated[int, typer.Option(help="Port of the workbench (page, websocket).")] = 3000,
@@ -144,15 +128,16 @@ def ui(
     workbench.serve(host, port, api_url, _use_data_dir(data_dir))
 
 
-def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:
+def _wait_answering(url: str, supervisor: Supervisor, timeout: float) -> None:
+    """Until `url` answers 200, or a child dies (the supervisor reports it), or time runs out."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(c.process is not None and c.process.poll() is not None for c in supervisor.children):
-            return  # the supervisor reports the dead child
+            return
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -233,10 +218,10 @@ def dev(
         if not no_ui:
             supervisor.start(Child("workbench", _workbench_command(ui_port, api_url)))
         with console.status("starting the API and a worker"):
-            _wait_ready(api_url, supervisor)
+            _wait_answering(f"{api_url}/readyz", supervisor, timeout=60)
         if not no_ui:
             with console.status("starting the workbench (its very first start builds it)"):
-                _wait_workbench(ui_url, supervisor)
+                _wait_answering(f"{ui_url}/ping", supervisor, timeout=300)
     except StopRequestedError:
         supervisor.stop_all()
         raise typer.Exit(0) from None
