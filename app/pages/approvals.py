@@ -5,10 +5,9 @@ from typing import Any
 import reflex as rx
 
 from app.components import empty_state, error_callout, loading, page_header, shell, status_badge
-from app.pages.run import approval_card, decision_arguments
+from app.pages.run import approval_card, decision_toast, submit_decision
 from app.state import SessionState
 from app.view import ApprovalView, approval_view
-from client import ApiError
 
 SHOWN = ("pending", "approved", "rejected", "expired")
 
@@ -64,35 +63,10 @@ class ApprovalsState(SessionState):
 
     @rx.event
     async def decide(self, approval_id: str, decision: str) -> Any:
-        approval = next((a for a in self.approvals if a.id == approval_id), None)
-        if approval is None:
-            return None
-        errors = {k: v for k, v in self.decide_errors.items() if k != approval_id}
-        try:
-            arguments = (
-                decision_arguments(approval.arguments, self.argument_drafts.get(approval_id))
-                if decision == "approve"
-                else None
-            )
-        except ValueError as exc:
-            self.decide_errors = {**errors, approval_id: f"Arguments: {exc}"}
-            return None
-        comment = self.comment_drafts.get(approval_id, "").strip() or None
-        try:
-            client = await self._client()
-            await self._api(
-                client.decide_approval, approval.run_id, approval_id, decision, comment, arguments
-            )
-        except ApiError as exc:
-            self.decide_errors = {**errors, approval_id: exc.message}
-            return None
-        except Exception as exc:
-            message, redirect = self._trouble(exc)
-            self.decide_errors = {**errors, approval_id: message}
+        decided, redirect = await submit_decision(self, approval_id, decision)
+        if decided is None:
             return redirect
-        self.decide_errors = errors
-        verb = "Approved" if decision == "approve" else "Rejected"
-        return [rx.toast.success(f"{verb} {approval.tool_name}."), ApprovalsState.fetch]
+        return [decision_toast(decided, decision), ApprovalsState.fetch]
 
 
 def decided_row(approval: ApprovalView) -> rx.Component:

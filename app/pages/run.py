@@ -366,40 +366,15 @@ class RunState(SessionState):
 
     @rx.event
     async def decide(self, approval_id: str, decision: str) -> Any:
-        approval = next((a for a in self.approvals if a.id == approval_id), None)
-        if approval is None:
-            return None
-        errors = {k: v for k, v in self.decide_errors.items() if k != approval_id}
-        try:
-            arguments = (
-                decision_arguments(approval.arguments, self.argument_drafts.get(approval_id))
-                if decision == "approve"
-                else None
-            )
-        except ValueError as exc:
-            self.decide_errors = {**errors, approval_id: f"Arguments: {exc}"}
-            return None
-        comment = self.comment_drafts.get(approval_id, "").strip() or None
-        try:
-            client = await self._client()
-            decided = await self._api(
-                client.decide_approval, approval.run_id, approval_id, decision, comment, arguments
-            )
-        except ApiError as exc:
-            self.decide_errors = {**errors, approval_id: exc.message}
-            return None
-        except Exception as exc:
-            message, redirect = self._trouble(exc)
-            self.decide_errors = {**errors, approval_id: message}
+        decided, redirect = await submit_decision(self, approval_id, decision)
+        if decided is None:
             return redirect
-        self.decide_errors = errors
         names = {self.agent_id: self.agent_name}
         self.approvals = [
             approval_view(decided, names, self._me()) if a.id == approval_id else a
             for a in self.approvals
         ]
-        verb = "Approved" if decision == "approve" else "Rejected"
-        return [rx.toast.success(f"{verb} {approval.tool_name}."), RunState.after_decision]
+        return [decision_toast(decided, decision), RunState.after_decision]
 
     @rx.event
     async def after_decision(self) -> Any:
@@ -407,6 +382,47 @@ class RunState(SessionState):
         if not self.live and self.status in ACTIVE:
             return RunState.follow
         return None
+
+
+async def submit_decision(
+    state: Any, approval_id: str, decision: str
+) -> tuple[dict[str, Any] | None, Any]:
+    """Send a decision on one of `state.approvals` with its drafted comment and arguments, for
+    the run page and the inbox alike. Returns the decided approval, or None and what to return
+    (a redirect on trouble) after recording the problem in `state.decide_errors`."""
+    approval = next((a for a in state.approvals if a.id == approval_id), None)
+    if approval is None:
+        return None, None
+    errors = {k: v for k, v in state.decide_errors.items() if k != approval_id}
+    try:
+        arguments = (
+            decision_arguments(approval.arguments, state.argument_drafts.get(approval_id))
+            if decision == "approve"
+            else None
+        )
+    except ValueError as exc:
+        state.decide_errors = {**errors, approval_id: f"Arguments: {exc}"}
+        return None, None
+    comment = state.comment_drafts.get(approval_id, "").strip() or None
+    try:
+        client = await state._client()
+        decided: dict[str, Any] = await state._api(
+            client.decide_approval, approval.run_id, approval_id, decision, comment, arguments
+        )
+    except ApiError as exc:
+        state.decide_errors = {**errors, approval_id: exc.message}
+        return None, None
+    except Exception as exc:
+        message, redirect = state._trouble(exc)
+        state.decide_errors = {**errors, approval_id: message}
+        return None, redirect
+    state.decide_errors = errors
+    return decided, None
+
+
+def decision_toast(decided: dict[str, Any], decision: str) -> Any:
+    verb = "Approved" if decision == "approve" else "Rejected"
+    return rx.toast.success(f"{verb} {decided['tool_name']}.")
 
 
 def approval_card(approval: ApprovalView, state: type[Any]) -> rx.Component:
