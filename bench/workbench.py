@@ -10,7 +10,6 @@ Runs `agent-runtime dev` (API, worker, workbench) on free ports in a temporary d
 
 import argparse
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -18,16 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from playwright.sync_api import Page, sync_playwright
 from rich.console import Console
 from rich.table import Table
 
 from cli.temporal_server import free_port
 from client import AgentRuntimeClient
-from tests.stack import stop_process
+from tests.stack import dev_stack
 
-BIN = Path(__file__).resolve().parent.parent / ".venv" / "bin"
 CHROMIUM_ARGS = [
     *("--no-sandbox", "--disable-gpu", "--disable-background-networking"),
     *("--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"),
@@ -94,33 +91,12 @@ def live_latencies(page: Page, client: AgentRuntimeClient, ui: str, agent_id: st
 
 def main(steps: int, live_runs: int) -> None:
     console = Console()
-    with tempfile.TemporaryDirectory() as directory:
-        api_port, ui_port = free_port(), free_port()
-        log = Path(directory) / "dev.log"
-        with log.open("w") as sink:
-            stack = subprocess.Popen(  # noqa: S603  (our own command)
-                [
-                    *(str(BIN / "agent-runtime"), "dev", "--data-dir", f"{directory}/data"),
-                    *("--api-port", str(api_port), "--temporal-port", str(free_port())),
-                    *("--ui-port", str(ui_port)),
-                ],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        ui = f"http://127.0.0.1:{ui_port}"
-        try:
-            deadline = time.monotonic() + 120
-            while "Agent Runtime is up" not in log.read_text():
-                if stack.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text())
-                time.sleep(0.2)
-            httpx.get(ui, timeout=30)
-            key = (Path(directory) / "data" / "admin.key").read_text().strip()
-            with AgentRuntimeClient(f"http://127.0.0.1:{api_port}", key) as client:
-                measure(console, client, ui, steps, live_runs)
-        finally:
-            stop_process(stack, grace=20)
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        dev_stack(Path(directory) / "data", ui_port=free_port(), ready_timeout=300) as stack,
+        stack.client() as client,
+    ):
+        measure(console, client, stack.ui_url, steps, live_runs)
 
 
 def measure(

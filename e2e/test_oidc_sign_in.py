@@ -7,12 +7,13 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import Stack, running_stack
+from e2e.conftest import running_stack
 from tests.oidc_provider import AUDIENCE, CLIENT_ID, CLIENT_SECRET, PASSWORD, running_oidc_provider
+from tests.stack import DevStack
 
 
 @pytest.fixture(scope="module")
-def oidc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def oidc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     base = tmp_path_factory.mktemp("e2e-oidc")
     (base / "idp").mkdir()
     with (
@@ -33,7 +34,7 @@ def oidc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
 
 
-def test_sign_in_with_the_identity_provider(page: Page, oidc_stack: Stack) -> None:
+def test_sign_in_with_the_identity_provider(page: Page, oidc_stack: DevStack) -> None:
     page.set_default_timeout(15_000)
     page.goto(f"{oidc_stack.ui_url}/runs")
     page.wait_for_url(re.compile(r"/sign-in\?next=/runs/?$"))

@@ -4,10 +4,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,78 +21,8 @@ from tests.helpers import (
     scripted_config,
     wait_for_run,
 )
-from tests.stack import stop_process, wait_ready
+from tests.stack import BIN, ROOT, clean_env, dev_stack, stop_process, wait_ready
 from tests.tool_endpoint import running_tool_endpoint
-
-BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class DevStack:
-    process: subprocess.Popen[str]
-    url: str
-    data_dir: Path
-    output: Path
-
-    @property
-    def printed(self) -> str:
-        return self.output.read_text()
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OIDC_ISSUER"}}
-    env.update(extra)
-    return env
-
-
-def _start_dev(data_dir: Path, **env: str) -> tuple[subprocess.Popen[str], str, Path]:
-    port = free_port()
-    output = data_dir.parent / f"dev-{port}.log"
-    with output.open("w") as sink:
-        process = subprocess.Popen(
-            [
-                str(BIN / "agent-runtime"),
-                "dev",
-                "--data-dir",
-                str(data_dir),
-                "--api-port",
-                str(port),
-                "--temporal-port",
-                str(free_port()),
-                "--no-ui",  # the workbench has its own browser tests (e2e/)
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=clean_env(COLUMNS="200", **env),
-            start_new_session=True,
-        )
-    return process, f"http://127.0.0.1:{port}", output
-
-
-@contextmanager
-def dev_stack(data_dir: Path, **env: str) -> Iterator[DevStack]:
-    process, url, output = _start_dev(data_dir, **env)
-    try:
-        try:
-            wait_ready(url, process, output)
-        except AssertionError:
-            # A port chosen free can be taken before it is bound (the engine picks its own
-            # internal ports too): that race, and only it, earns one more try.
-            if "address already in use" not in output.read_text():
-                raise
-            stop_process(process, grace=20)
-            process, url, output = _start_dev(data_dir, **env)
-            wait_ready(url, process, output)
-        stack = DevStack(process, url, data_dir, output)
-        deadline = time.monotonic() + 30
-        while "Agent Runtime is up" not in stack.printed:
-            assert time.monotonic() < deadline, stack.printed
-            time.sleep(0.1)
-        yield stack
-    finally:
-        stop_process(process, grace=20)
 
 
 def children_of(pid: int) -> dict[int, str]:
@@ -124,7 +52,7 @@ def database_for(kind: str) -> Iterator[dict[str, str]]:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_a_new_user_session(kind: str, tmp_path: Path) -> None:
-    with database_for(kind) as env, dev_stack(tmp_path / "data", **env) as stack:
+    with database_for(kind) as env, dev_stack(tmp_path / "data", env) as stack:
         key = (stack.data_dir / "admin.key").read_text().strip()
         assert key in stack.printed
         assert oct((stack.data_dir / "admin.key").stat().st_mode)[-3:] == "600"
@@ -216,7 +144,7 @@ def test_a_child_that_dies_is_reported(tmp_path: Path) -> None:
 def test_dev_uses_the_engine_named_by_temporal_address(
     tmp_path: Path, temporal_address: str
 ) -> None:
-    with dev_stack(tmp_path / "data", TEMPORAL_ADDRESS=temporal_address) as stack:
+    with dev_stack(tmp_path / "data", {"TEMPORAL_ADDRESS": temporal_address}) as stack:
         commands = " ".join(children_of(stack.process.pid).values())
         assert "start-dev" not in commands
         assert temporal_address in stack.printed
@@ -271,7 +199,7 @@ def test_the_embedded_stack_gates_http_tools_and_keeps_artifacts(tmp_path: Path)
     ]
     with (
         running_tool_endpoint() as endpoint,
-        dev_stack(tmp_path / "data", TOOL_ALLOW_PRIVATE_NETWORKS="true") as stack,
+        dev_stack(tmp_path / "data", {"TOOL_ALLOW_PRIVATE_NETWORKS": "true"}) as stack,
     ):
         key = (stack.data_dir / "admin.key").read_text().strip()
         with AgentRuntimeClient(stack.url, key) as client:

@@ -22,7 +22,7 @@ from rich.console import Console
 
 from cli.run_view import PlainView, StepTracker, step_line
 from client import AgentRuntimeClient
-from tests.test_cli import BIN, DevStack, clean_env, dev_stack
+from tests.stack import BIN, DevStack, clean_env, dev_stack
 
 # Settings that would make rich draw for a terminal although stdout is a pipe.
 TERMINAL_OVERRIDES = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR")

@@ -29,8 +29,7 @@ from notebooks import AgentRunner, VersionDiff, compare_versions
 from notebooks.compare import chart_png
 from notebooks.run_state import RunState
 from tests.helpers import calc, free_port, script
-from tests.stack import stop_process
-from tests.test_cli import BIN, ROOT, DevStack, clean_env, dev_stack
+from tests.stack import BIN, ROOT, DevStack, clean_env, dev_stack, stop_process
 
 NOTEBOOKS = ROOT / "notebooks"
 NOTEBOOK_FILES = ["quickstart.ipynb", "compare-versions.ipynb", "automation.ipynb"]
