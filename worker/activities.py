@@ -609,8 +609,8 @@ class RunActivities:
         _bind(ref.run_id, ref.tenant_id)
 
         def write(session: Session) -> tuple[ApprovalOutcome, list[NewEvent]]:
-            expired = _close_pending(
-                session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired
+            expired = bool(
+                _close_pending(session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired)
             )
             resumed = expired and _resume(session, ref.run_id)
             approval = session.get(Approval, ref.approval_id, populate_existing=True)
@@ -643,15 +643,13 @@ class RunActivities:
             )
             if not ended:
                 activity.logger.warning("run %s had already ended", finish.run_id)
-            waiting = list(
-                session.exec(
-                    select(Approval).where(
-                        Approval.run_id == finish.run_id,
-                        Approval.status == ApprovalStatus.pending,
-                    )
-                )
+            cancelled_ids = _close_pending(
+                session, col(Approval.run_id) == finish.run_id, ApprovalStatus.cancelled
             )
-            _close_pending(session, col(Approval.run_id) == finish.run_id, ApprovalStatus.cancelled)
+            # Read after the update: their rows say `cancelled` (and none decided meanwhile).
+            cancelled = list(
+                session.exec(select(Approval).where(col(Approval.id).in_(cancelled_ids)))
+            )
             # The step the ending cut short is recorded as failed, so nothing looks in flight.
             closed = []
             for step in steps:
@@ -679,13 +677,11 @@ class RunActivities:
                 session.add(cut_short)
                 closed.append(cut_short)
             session.flush()
-            for approval in waiting:
-                approval.status = ApprovalStatus.cancelled
-            cancelled = [(approval, "decided") for approval in waiting]
-            self._trace(session, finish.run_id, closed, approvals=cancelled, ended=True)
+            decided = [(approval, "decided") for approval in cancelled]
+            self._trace(session, finish.run_id, closed, approvals=decided, ended=True)
             events = [
                 *(step_completed_event(step) for step in closed),
-                *(approval_decided_event(approval) for approval in waiting),
+                *(approval_decided_event(approval) for approval in cancelled),
                 *([ended] if ended else []),
             ]
             deferred = self._stage(session, finish.run_id, events)
@@ -856,15 +852,16 @@ def _requested(approval: Approval) -> ApprovalRequested:
     )
 
 
-def _close_pending(session: Session, which: Any, status: ApprovalStatus) -> int:
-    """Settle the approvals `which` selects that are still pending; how many were."""
+def _close_pending(session: Session, which: Any, status: ApprovalStatus) -> list[str]:
+    """Settle the approvals `which` selects that are still pending; the ids of those it did."""
     result = session.execute(
         update(Approval)
         .where(which, col(Approval.status) == ApprovalStatus.pending.value)
-        .values(status=status.value, decided_at=utcnow()),
+        .values(status=status.value, decided_at=utcnow())
+        .returning(col(Approval.id)),
         execution_options=NO_SYNC,
     )
-    return int(getattr(result, "rowcount", 0))
+    return list(result.scalars())
 
 
 def _resume(session: Session, run_id: str) -> bool:
