@@ -7,7 +7,6 @@ workers. The smoke signs in through the issuer and goes author -> run -> approve
 
 import secrets
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,12 +25,11 @@ from tests.helpers import free_port
 from tests.langfuse_receiver import LangfuseReceiver, running_receiver
 from tests.oidc_provider import AUDIENCE, OidcProvider, running_oidc_provider
 from tests.s3_server import S3Server, running_seaweedfs
-from tests.stack import start_temporal, start_worker, stop_process, wait_ready
+from tests.stack import BIN, start_api, start_temporal, start_worker, stop_process
 from tests.tool_endpoint import ToolEndpoint, running_tool_endpoint
 from worker.tracing import trace_id_for
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-BIN = Path(sys.executable).parent
 
 
 @dataclass
@@ -83,18 +81,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullStack]:
             )
             assert migrated.returncode == 0, migrated.stdout + migrated.stderr
             api_port = free_port()
-            log = directory / "api.log"
-            with log.open("ab") as sink:
-                api = subprocess.Popen(
-                    [str(BIN / "agent-runtime"), "api", "--port", str(api_port)],
-                    env=run_env,
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            processes.append(api)
+            processes.append(start_api(env, api_port, directory / "api.log"))
             url = f"http://127.0.0.1:{api_port}"
-            wait_ready(url, api, log)
             workers = [start_worker(env, directory / f"worker-{n}.log") for n in (1, 2)]
             processes.extend(workers)
             engine = make_engine(database_url)

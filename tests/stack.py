@@ -19,6 +19,8 @@ from cli.temporal_server import dev_server_command, wait_for_port
 from client import AgentRuntimeClient
 from tests.helpers import free_port
 
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 # Scripted models named "priced" cost $0.10 per token, so budgets can be exercised.
 TEST_PRICES = json.dumps({"scripted:priced": {"input": 100_000, "output": 100_000}})
 
@@ -100,18 +102,10 @@ def running_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.P
 
 
 def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`agent-runtime api` on 127.0.0.1:`port`, once it is ready."""
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "backend.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            [str(BIN / "agent-runtime"), "api", "--host", "127.0.0.1", "--port", str(port)],
             env={**os.environ, **env},
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -126,8 +120,6 @@ def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[byt
 
 
 # `agent-runtime dev`, as a new user starts it ----------------------------------------------------
-BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parent.parent
 # The embedded default: nothing of a full stack the developer may have configured.
 NOT_EMBEDDED = frozenset(
     {
