@@ -181,7 +181,7 @@ def identify(session: Session) -> None:
     own: dict[str, Any] | None = None
     if session.method == "oidc":
         claims = jwt_claims(session.token)
-        session.subject = str(claims.get("sub", ""))
+        session.subject = f"oidc:{claims.get('sub', '')}"
         reference = claim(claims, os.environ.get("OIDC_TENANT_CLAIM", "tenant"))
         roles = claim(claims, os.environ.get("OIDC_ROLES_CLAIM", "roles")) or []
         roles = [roles] if isinstance(roles, str) else [str(r) for r in roles]
@@ -205,7 +205,7 @@ def identify(session: Session) -> None:
             if mine:
                 own = tenant
                 session.role = str(mine[0]["role"])
-                session.subject = f"key:{mine[0]['id']}"
+                session.subject = f"key:{mine[0]['name']}"
                 session.platform_admin = bool(mine[0]["platform_admin"])
                 break
         if own is None and len(tenants) == 1:

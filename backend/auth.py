@@ -23,10 +23,13 @@ from backend.settings import Settings
 class Principal:
     """The caller, acting in one tenant with one role."""
 
+    # Audit fields record this: `key:<key name>` or `oidc:<token subject>`, never ambiguous.
     subject: str
     tenant_id: str
     role: Role
     platform_admin: bool = False
+    # The API key used, so its revocation can end what it opened (streams).
+    key_id: str | None = None
 
     def may(self, needed: Role) -> bool:
         return self.platform_admin or self.role.allows(needed)
@@ -133,7 +136,9 @@ class Authenticator:
                 tenant = _find_tenant(session, acting_tenant)
                 if tenant is None:
                     raise not_found("tenant", acting_tenant)
-                principal = Principal(principal.subject, tenant.id, Role.admin, True)
+                principal = Principal(
+                    principal.subject, tenant.id, Role.admin, True, principal.key_id
+                )
             return principal
 
     def _from_api_key(self, session: Session, lookup: str, secret: str) -> Principal:
@@ -143,7 +148,9 @@ class Authenticator:
         if key.revoked_at is not None:
             raise unauthorized("this API key has been revoked")
         assert key.tenant_id is not None
-        return Principal(f"key:{key.id}", key.tenant_id, Role(key.role), key.platform_admin)
+        return Principal(
+            f"key:{key.name}", key.tenant_id, Role(key.role), key.platform_admin, key.id
+        )
 
     def _from_claims(self, session: Session, claims: dict[str, Any]) -> Principal:
         raw_roles = claim(claims, self.settings.oidc_roles_claim) or []
@@ -162,7 +169,7 @@ class Authenticator:
             role = max(granted, key=lambda r: r.rank)
         else:
             raise forbidden("the token grants none of the roles admin, developer, viewer")
-        return Principal(str(claims["sub"]), tenant.id, role, platform_admin)
+        return Principal(f"oidc:{claims['sub']}", tenant.id, role, platform_admin)
 
 
 def _find_tenant(session: Session, id_or_name: str) -> Tenant | None:

@@ -44,7 +44,7 @@ def test_a_provider_token_acts_in_its_tenant_with_its_role(
 ) -> None:
     alice = Api(client, oidc.password_token("alice"))
     agent = alice.new_agent("from-oidc")
-    assert agent["created_by"] == "alice"
+    assert agent["created_by"] == "oidc:alice"
     tenants = alice.ok(alice.get("/v1/tenants"))["items"]
     assert [t["name"] for t in tenants] == ["acme"]
     assert (

@@ -79,7 +79,7 @@ class SettingsState(SessionState):
                 "prefix": k["prefix"],
                 "created": when(k["created_at"]),
                 "created_by": person(k["created_by"], session.me),
-                "mine": session.subject == f"key:{k['id']}",
+                "mine": session.token.startswith(f"{k['prefix']}_"),
                 "revoked": when(k["revoked_at"]) if k.get("revoked_at") else "",
                 "platform_admin": bool(k.get("platform_admin")),
             }
