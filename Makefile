@@ -21,7 +21,8 @@ ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install dev api worker bench bench-events test test-full lint format pytest lock clean bench-workbench \
+.PHONY: install dev api worker bench bench-events test test-full test-faults lint format pytest lock clean \
+	bench-workbench \
 	ui workbench e2e
 
 $(STAMP): requirements.lock pyproject.toml
@@ -74,8 +75,9 @@ bench-events: install
 bench-workbench: install
 	$(BIN)/python -m bench.workbench $(ARGS)
 
-## Lint, type-check and run every test (SQLite, and Postgres when reachable; CI requires it).
-test: lint pytest
+## Lint, type-check and run every test (SQLite, and Postgres when reachable; CI requires it),
+## then the fault suite.
+test: lint pytest test-faults
 
 lint: install
 	$(BIN)/ruff check .
@@ -84,7 +86,12 @@ lint: install
 	$(BIN)/lint-imports
 
 pytest: install
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest --ignore=tests/faults $(ARGS)
+
+## Outages with real parts the tests start and stop themselves: their own Postgres cluster,
+## redis-server, Temporal dev server and API processes.
+test-faults: install
+	$(BIN)/pytest tests/faults $(ARGS)
 
 ## The full-stack profile: Postgres, Redis, S3 (SeaweedFS), an OIDC issuer, a LangFuse receiver,
 ## a separate Temporal server, an API and two workers, all at once.
