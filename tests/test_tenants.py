@@ -110,3 +110,19 @@ def test_every_endpoint_but_health_needs_a_token(client: TestClient) -> None:
         assert response.json()["error"]["code"] == "unauthorized"
     bogus = client.get("/v1/agents", headers={"Authorization": "Bearer ark_0123456789abcdef_nope"})
     assert bogus.status_code == 401
+
+
+def test_platform_admin_keys_are_invisible_to_tenant_admins(admin: Api) -> None:
+    default = next(t for t in admin.ok(admin.get("/v1/tenants"))["items"] if t["name"] == "default")
+    tenant_admin = Api(admin.client, admin.new_key(default["id"], name="ops")["key"])
+    keys_url = f"/v1/tenants/{default['id']}/api-keys"
+    platform_keys = [k for k in admin.ok(admin.get(keys_url))["items"] if k["platform_admin"]]
+    assert platform_keys, "the bootstrap key is a platform admin key"
+    seen = tenant_admin.ok(tenant_admin.get(keys_url))["items"]
+    assert [k["name"] for k in seen] == ["ops"]
+    refused = tenant_admin.delete(f"{keys_url}/{platform_keys[0]['id']}")
+    assert refused.status_code == 404
+    assert admin.get("/v1/agents").status_code == 200  # the platform admin is not locked out
+    # A platform admin still manages them.
+    other = admin.ok(admin.get(keys_url))["items"]
+    assert {k["id"] for k in other} >= {platform_keys[0]["id"]}

@@ -57,13 +57,14 @@ def list_api_keys(
     tenant_id: str, session: SessionDep, principal: CanAdminister, params: PageParams = Paging
 ) -> Page[ApiKeyPublic]:
     service.scope_to(session, principal, tenant_id)
-    return service.list_api_keys(session, params)
+    return service.list_api_keys(session, principal, params)
 
 
 @router.delete("/{tenant_id}/api-keys/{key_id}")
 def revoke_api_key(
     tenant_id: str, key_id: str, session: SessionDep, principal: CanAdminister
 ) -> ApiKeyPublic:
-    """Revoke a key: it stops working at once. Revoking twice is harmless."""
+    """Revoke a key: it stops working at once, its open event streams close. Revoking twice is
+    harmless. Platform admin keys are listed and revoked by platform admins only."""
     service.scope_to(session, principal, tenant_id)
-    return service.key_public(service.revoke_api_key(session, key_id))
+    return service.key_public(service.revoke_api_key(session, principal, key_id))

@@ -2,6 +2,7 @@
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.auth import Principal
 from backend.db import TenantScope, set_scope
@@ -10,7 +11,6 @@ from backend.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Te
 from backend.models.common import utcnow
 from backend.pagination import Page, PageParams, paginate
 from backend.security import GeneratedKey, display_prefix, generate_key
-from backend.services.lookup import get_or_404
 
 
 def create_tenant(session: Session, data: TenantCreate) -> Tenant:
@@ -68,12 +68,24 @@ def create_api_key(
     return ApiKeyCreated.model_validate(key_public(key), update={"key": generated.key})
 
 
-def list_api_keys(session: Session, params: PageParams) -> Page[ApiKeyPublic]:
-    return paginate(session, select(ApiKey), col(ApiKey.id), params, key_public, lambda k: k.id)
+def _keys_visible_to(principal: Principal) -> SelectOfScalar[ApiKey]:
+    """Platform admin keys exist for platform admins only: a tenant admin of the tenant that
+    holds one can neither see nor revoke it (else they could lock the platform out)."""
+    statement = select(ApiKey)
+    if not principal.platform_admin:
+        statement = statement.where(col(ApiKey.platform_admin).is_(False))
+    return statement
 
 
-def revoke_api_key(session: Session, key_id: str) -> ApiKey:
-    key = get_or_404(session, ApiKey, key_id, "API key")
+def list_api_keys(session: Session, principal: Principal, params: PageParams) -> Page[ApiKeyPublic]:
+    statement = _keys_visible_to(principal)
+    return paginate(session, statement, col(ApiKey.id), params, key_public, lambda k: k.id)
+
+
+def revoke_api_key(session: Session, principal: Principal, key_id: str) -> ApiKey:
+    key = session.exec(_keys_visible_to(principal).where(ApiKey.id == key_id)).first()
+    if key is None:
+        raise not_found("API key", key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
