@@ -1,5 +1,6 @@
 """The control plane's ASGI app. This module only assembles the pieces; uvicorn serves `app`."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,7 @@ from backend.routes import (
     versions,
 )
 from backend.services.engine import RunEngine
+from backend.services.run_starter import RunStarter
 from backend.settings import Settings
 
 API_VERSION = "0.1.0"
@@ -33,12 +35,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.resolved_database_url)
 
     event_log = event_log_from_settings(settings, engine)
+    run_engine = RunEngine(
+        settings.temporal_target, settings.temporal_namespace, settings.task_queue
+    )
+    starter = RunStarter(
+        engine, run_engine, settings.run_steps_per_execution, settings.run_start_retry_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+        stop = asyncio.Event()
+        starting = asyncio.create_task(starter.run_forever(stop))
         yield
+        stop.set()
+        await starting
         await event_log.close()
         engine.dispose()
 
@@ -53,9 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = Authenticator(settings, engine)
     app.state.object_store = object_store_from_settings(settings)
     app.state.event_log = event_log
-    app.state.run_engine = RunEngine(
-        settings.temporal_target, settings.temporal_namespace, settings.task_queue
-    )
+    app.state.run_engine = run_engine
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router, responses=ERROR_RESPONSES)

@@ -59,6 +59,12 @@ class Settings(CommonSettings):
         default=200, ge=2, validation_alias="RUN_STEPS_PER_EXECUTION"
     )
 
+    # How often each API process starts the workflows of runs left `queued` (the engine was
+    # down, or an API died between committing a run and starting it); also the grace period.
+    run_start_retry_seconds: float = Field(
+        default=5.0, gt=0, le=3600, validation_alias="RUN_START_RETRY_SECONDS"
+    )
+
     # An SSE comment this often keeps idle event streams open through proxies.
     sse_heartbeat_seconds: float = Field(
         default=15.0, gt=0, validation_alias="SSE_HEARTBEAT_SECONDS"

@@ -1,4 +1,4 @@
-"""With the durable engine unreachable, starting a run is a clear 503 and nothing is left queued."""
+"""With the durable engine unreachable, a run is accepted and waits `queued`; its key stays good."""
 
 from pathlib import Path
 
@@ -14,11 +14,16 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path, TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}")
 
 
-def test_a_run_that_cannot_start_fails_visibly(tenant_a: Api) -> None:
-    agent_id = agent_with(tenant_a, script({"text": "never"}))
-    response = tenant_a.post(f"/v1/agents/{agent_id}/runs", json={"input": "hi"})
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "engine_unavailable"
-    (run,) = tenant_a.ok(tenant_a.get("/v1/runs"))["items"]
-    assert run["status"] == "failed"
-    assert run["error"]["code"] == "engine_unavailable"
+def test_a_run_waits_queued_while_the_engine_is_down(tenant_a: Api) -> None:
+    agent_id = agent_with(tenant_a, script({"text": "later"}))
+    key = {"Idempotency-Key": "while-the-engine-is-down"}
+    accepted = tenant_a.post(f"/v1/agents/{agent_id}/runs", json={"input": "hi"}, headers=key)
+    assert accepted.status_code == 202, accepted.text
+    run = accepted.json()
+    assert (run["status"], run["error"]) == ("queued", None)
+    # A retry with the same key is the same run, still waiting: the key is not spent.
+    again = tenant_a.post(f"/v1/agents/{agent_id}/runs", json={"input": "hi"}, headers=key)
+    assert again.status_code == 200
+    assert (again.json()["id"], again.json()["status"]) == (run["id"], "queued")
+    (listed,) = tenant_a.ok(tenant_a.get("/v1/runs"))["items"]
+    assert (listed["id"], listed["status"]) == (run["id"], "queued")

@@ -1,5 +1,6 @@
 """Runs: start one of an agent's versions, follow its status and steps, cancel it."""
 
+import logging
 from typing import Annotated
 
 from anyio import from_thread
@@ -15,6 +16,8 @@ from backend.services import runs as service
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
 
+log = logging.getLogger("agent_runtime.api")
+
 router = APIRouter(tags=["runs"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
@@ -27,10 +30,7 @@ def _engine(request: Request) -> RunEngine:
 @router.post(
     "/v1/agents/{agent_id}/runs",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={
-        200: {"model": RunPublic, "description": "The run an Idempotency-Key made"},
-        503: {"model": ErrorResponse, "description": "The durable engine is unreachable"},
-    },
+    responses={200: {"model": RunPublic, "description": "The run an Idempotency-Key made"}},
 )
 def create_run(
     agent_id: str,
@@ -49,18 +49,17 @@ def create_run(
         ),
     ] = None,
 ) -> RunPublic:
-    """Start a run of a version (`latest` by default). 202 with the queued run."""
+    """Start a run of a version (`latest` by default). 202 with the queued run.
+
+    The committed run is the record: if the durable engine is unreachable the run stays
+    `queued` and starts once the engine is back (the answer is the same 202)."""
     run, created = service.create_run(session, agent_id, body, principal.subject, idempotency_key)
-    if created or run.status == RunStatus.queued:
+    if run.status == RunStatus.queued:
         run_input = service.workflow_input(session, run, settings.run_steps_per_execution)
         try:
             from_thread.run(_engine(request).start, run_input)
         except EngineUnavailableError as exc:
-            if created:
-                service.mark_failed_to_start(session, run, str(exc))
-                RUNS_FINISHED.labels(RunStatus.failed.value).inc()
-                publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
-            raise ApiError(503, "engine_unavailable", str(exc)) from None
+            log.warning("run %s stays queued until the engine is back: %s", run.id, exc)
     if created:
         RUNS_STARTED.inc()
     else:

@@ -1,6 +1,7 @@
 """The control plane's handle on the durable engine: start and cancel run workflows by name."""
 
 import asyncio
+from collections import OrderedDict
 
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -13,6 +14,12 @@ from backend.workflow_contract import (
     AgentRunInput,
     ApprovalDecided,
 )
+
+# The client retries an unreachable engine for many seconds; a request waits this long at most
+# (the run stays queued and is started later: see services/run_starter.py).
+START_TIMEOUT_SECONDS = 3.0
+# Runs this process knows have a workflow, so the starter does not ask again.
+REMEMBERED_STARTS = 10_000
 
 
 class EngineUnavailableError(RuntimeError):
@@ -28,6 +35,15 @@ class RunEngine:
         self.task_queue = task_queue
         self._client: Client | None = None
         self._lock: asyncio.Lock | None = None
+        self._started: OrderedDict[str, None] = OrderedDict()
+
+    def known_started(self, run_id: str) -> bool:
+        return run_id in self._started
+
+    def _remember_started(self, run_id: str) -> None:
+        self._started[run_id] = None
+        if len(self._started) > REMEMBERED_STARTS:
+            self._started.popitem(last=False)
 
     async def client(self) -> Client:
         if self._client is None:
@@ -43,16 +59,28 @@ class RunEngine:
         return self._client
 
     async def start(self, run_input: AgentRunInput) -> None:
-        """Start the run's workflow; a workflow already started for this run is success."""
+        """Start the run's workflow; a workflow already started for this run is success.
+
+        Idempotent by run id (the workflow id), so a start repeated after a lost answer or by
+        another API process never makes a second workflow.
+        """
         client = await self.client()
         try:
-            await client.start_workflow(
-                WORKFLOW_NAME, run_input, id=run_input.run_id, task_queue=self.task_queue
+            await asyncio.wait_for(
+                client.start_workflow(
+                    WORKFLOW_NAME, run_input, id=run_input.run_id, task_queue=self.task_queue
+                ),
+                START_TIMEOUT_SECONDS,
             )
         except WorkflowAlreadyStartedError:
             pass
+        except TimeoutError:
+            raise EngineUnavailableError(
+                f"the durable engine at {self.address} did not answer in time"
+            ) from None
         except RPCError as exc:
             raise EngineUnavailableError(f"the durable engine refused the run: {exc}") from None
+        self._remember_started(run_input.run_id)
 
     async def cancel(self, run_id: str) -> bool:
         """Ask the run's workflow to cancel; False if no such workflow is running."""

@@ -140,15 +140,6 @@ def list_steps(session: Session, run_id: str, params: PageParams) -> Page[StepPu
     )
 
 
-def mark_failed_to_start(session: Session, run: Run, message: str) -> None:
-    check_transition(RunStatus(run.status), RunStatus.failed)
-    run.status = RunStatus.failed
-    run.error = {"code": "engine_unavailable", "message": message}
-    run.ended_at = utcnow()
-    session.add(run)
-    session.commit()
-
-
 def request_cancel(session: Session, run_id: str) -> tuple[Run, bool]:
     """The run, and whether this request moved it to `cancelling`."""
     run = get_run(session, run_id)
