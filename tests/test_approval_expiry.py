@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from backend.db import AllTenants, TenantScope, make_engine, scoped_session
-from backend.events import DatabaseEventLog
+from backend.event_store import DatabaseEventLog
 from backend.models import AgentCreate, Approval, Run, RunCreate, RunStep, Tenant, VersionCreate
 from backend.objectstore import FilesystemStore
 from backend.services import agents, runs

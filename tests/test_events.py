@@ -9,21 +9,29 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import redis
+from fastapi import FastAPI
 
+from backend.auth import Authenticator, Principal
 from backend.db import AllTenants, TenantScope, make_engine, scoped_session
-from backend.events import DatabaseEventLog, EventLog, RedisEventLog, RunEvent
-from backend.models import AgentCreate, RunCreate, Tenant, VersionCreate
+from backend.event_store import DatabaseEventLog, RedisEventLog
+from backend.events import EventLog, RunEvent
+from backend.models import AgentCreate, ApiKey, Role, RunCreate, Tenant, VersionCreate
+from backend.models.common import utcnow
+from backend.routes.events import CREDENTIAL_ENDED
 from backend.services import agents, runs
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
 from client import AgentRuntimeClient
+from tests.conftest import POSTGRES_ADMIN_URL
 from tests.helpers import Api, agent_with, calc, free_port, run_agent, script, wait_for_run
 from tests.private_engine import Engine
 from tests.stack import start_api, stop_process
@@ -259,12 +267,12 @@ def test_a_finished_run_whose_log_is_gone_replays_from_its_steps(stack: LiveStac
     run = run_agent(stack.tenant, agent_with(stack.tenant, script(calc("1"), {"text": "one"})))
     original = follow(stack, run["id"])
     if "REDIS_URL" in stack.env:
-        redis.Redis.from_url(REDIS_URL).delete(f"run:{run['id']}", f"run:{run['id']}:last")
-    else:
-        db = make_engine(stack.env["DATABASE_URL"])
-        with db.begin() as connection:
-            connection.exec_driver_sql("DELETE FROM run_event")
-        db.dispose()
+        redis.Redis.from_url(REDIS_URL).delete(f"run:{run['id']}")
+        assert follow(stack, run["id"]) == original  # the database is the record
+    db = make_engine(stack.env["DATABASE_URL"])
+    with db.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM run_event")  # as a run from before the log
+    db.dispose()
     replayed = follow(stack, run["id"])
     assert [e["type"] for e in replayed] == [
         *["step.started", "step.completed"] * 3,
@@ -276,6 +284,103 @@ def test_a_finished_run_whose_log_is_gone_replays_from_its_steps(stack: LiveStac
         e["summary"] for e in originals
     ]
     assert replayed[-1]["output"] == original[-1]["output"] == "one"
+
+
+GATED = script(
+    calc("2+2"),
+    {"text": "ok"},
+    tools=[{"type": "builtin", "name": "calculator", "requires_approval": True}],
+)
+
+
+def test_revoking_a_key_closes_its_open_streams(stack: LiveStack) -> None:
+    tenant = stack.tenant
+    assert tenant.tenant_id is not None
+    run = run_agent(tenant, agent_with(tenant, GATED))
+    wait_for_run(tenant, run["id"], until={"awaiting_approval"})  # the stream idles now
+    viewer = tenant.new_key(tenant.tenant_id, "viewer", name="watcher")
+    other = tenant.as_role("viewer")
+    url = f"{stack.url}/v1/runs/{run['id']}/events"
+    headers = {"Authorization": f"Bearer {viewer['key']}"}
+    lines: list[str] = []
+    # A stream that stayed open would end the test with a read timeout.
+    with (
+        httpx.stream("GET", url, headers=headers, timeout=10) as response,
+        httpx.stream("GET", url, headers=other.headers, timeout=10) as unaffected,
+    ):
+        for line in response.iter_lines():
+            lines.append(line)
+            if line.startswith("event: approval.requested"):
+                revoked = tenant.delete(f"/v1/tenants/{tenant.tenant_id}/api-keys/{viewer['id']}")
+                assert revoked.status_code == 200
+        other_lines = unaffected.iter_lines()
+        while not next(other_lines).startswith("event: approval.requested"):
+            pass
+        assert sum(next(other_lines).startswith(": ping") for _ in range(20)) >= 2
+    assert [line for line in lines if line][-1] == f": {CREDENTIAL_ENDED}"
+    assert not any(line.startswith("event: approval.decided") for line in lines)
+    refused = httpx.get(url, headers=headers, timeout=10)
+    assert refused.status_code == 401
+
+
+def test_a_streams_credential_check_sees_revocation_and_token_expiry(app: FastAPI) -> None:
+    authenticator: Authenticator = app.state.authenticator
+    admin_key = ensure_admin_key(app.state.engine, app.state.settings.admin_key_file)
+    principal = authenticator.authenticate(admin_key, None)
+    assert principal.key_id is not None
+    assert authenticator.still_valid(principal)
+    with scoped_session(app.state.engine, AllTenants()) as session:
+        key = session.get(ApiKey, principal.key_id)
+        assert key is not None
+        key.revoked_at = utcnow()
+        session.add(key)
+        session.commit()
+    assert not authenticator.still_valid(principal)
+    token = Principal("oidc:someone", principal.tenant_id, Role.viewer)
+    later, earlier = utcnow() + timedelta(minutes=5), utcnow() - timedelta(seconds=1)
+    assert authenticator.still_valid(replace(token, expires_at=later))
+    assert not authenticator.still_valid(replace(token, expires_at=earlier))
+
+
+def test_an_open_stream_waits_out_a_database_outage(stack: LiveStack) -> None:
+    database_url = stack.env["DATABASE_URL"]
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the outage is made by refusing connections to the Postgres database")
+    name = database_url.rsplit("/", 1)[1]
+    tenant = stack.tenant
+    run = run_agent(tenant, agent_with(tenant, GATED))
+    wait_for_run(tenant, run["id"], until={"awaiting_approval"})
+    lines: list[str] = []
+    with httpx.stream(
+        "GET", f"{stack.url}/v1/runs/{run['id']}/events", headers=tenant.headers, timeout=10
+    ) as response:
+        events = response.iter_lines()
+        while not (line := next(events)).startswith("event: approval.requested"):
+            lines.append(line)
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            try:
+                outage_ends = time.monotonic() + 3
+                pings = 0
+                while time.monotonic() < outage_ends:
+                    pings += next(events).startswith(": ping")
+                assert pings >= 3  # the connection stayed open, heartbeats went on
+            finally:
+                admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        (approval,) = tenant.ok(tenant.get(f"/v1/runs/{run['id']}/approvals"))["items"]
+        decided = tenant.post(
+            f"/v1/runs/{run['id']}/approvals/{approval['id']}", json={"decision": "approve"}
+        )
+        assert decided.status_code == 200
+        lines += list(events)  # on the same connection, until the stream closes after the end
+    kinds = [line.split(": ", 1)[1] for line in lines if line.startswith("event: ")]
+    assert "approval.decided" in kinds
+    assert kinds[-1] == "run.completed"
 
 
 def a_queued_run(database_url: str) -> tuple[str, str]:
@@ -302,7 +407,8 @@ def test_concurrent_appends_get_distinct_consecutive_ids(kind: str, database_url
     """Workers and the API append to one run at once: ids stay unique, gapless and ordered."""
     tenant_id, run_id = a_queued_run(database_url)
     engine = make_engine(database_url)
-    log: EventLog = RedisEventLog(REDIS_URL) if kind == "redis" else DatabaseEventLog(engine)
+    database = DatabaseEventLog(engine)
+    log: EventLog = RedisEventLog(REDIS_URL, database) if kind == "redis" else database
 
     async def append_and_read() -> list[RunEvent]:
         try:
@@ -316,7 +422,7 @@ def test_concurrent_appends_get_distinct_consecutive_ids(kind: str, database_url
             return await log.read(tenant_id, run_id, 0, 100)
         finally:
             if isinstance(log, RedisEventLog):
-                await log.redis.delete(f"run:{run_id}", f"run:{run_id}:last")
+                await log.redis.delete(f"run:{run_id}")
             await log.close()
 
     try:

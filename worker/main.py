@@ -15,7 +15,8 @@ import backend.workflow_contract as workflow_contract_module
 import worker.contract as contract_module
 import worker.workflows as workflows_module
 from backend.db import make_engine
-from backend.events import EventLog, event_log_from_settings
+from backend.event_store import event_log_from_settings
+from backend.events import EventLog
 from backend.objectstore import ObjectStore, ObjectStoreError, object_store_from_settings
 from backend.observability import configure_logging
 from worker.activities import RunActivities
