@@ -11,7 +11,8 @@ log = logging.getLogger("agent_runtime.api")
 
 
 def publish(request: Request, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
-    """Tell the run's followers. The database is the record, so a failure is logged, not raised."""
+    """Record the run's events (numbered by the database) and tell its followers. The request's
+    own rows say what happened, so a failure is logged, not raised."""
     if not events:
         return
     event_log: EventLog = request.app.state.event_log
