@@ -2,8 +2,7 @@
 
 import threading
 import time
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ from sqlmodel import Session, or_, select
 from backend.db import AllTenants, set_scope
 from backend.errors import forbidden, not_found, unauthorized
 from backend.models import ApiKey, Role, Tenant
-from backend.models.common import utcnow
 from backend.security import parse_key, secret_matches
 from backend.settings import Settings
 
@@ -32,8 +30,6 @@ class Principal:
     platform_admin: bool = False
     # The API key used, so its revocation can end what it opened (streams).
     key_id: str | None = None
-    # When the OIDC token used expires; what it opened (streams) ends then.
-    expires_at: datetime | None = None
 
     def may(self, needed: Role) -> bool:
         return self.platform_admin or self.role.allows(needed)
@@ -131,8 +127,7 @@ class Authenticator:
             if parsed is not None:
                 principal = self._from_api_key(session, *parsed)
             elif self.oidc is not None:
-                claims = self.oidc.verify(token)
-                principal = replace(self._from_claims(session, claims), expires_at=_expiry(claims))
+                principal = self._from_claims(session, self.oidc.verify(token))
             else:
                 raise unauthorized("invalid API key")
             if acting_tenant and acting_tenant != principal.tenant_id:
@@ -141,20 +136,10 @@ class Authenticator:
                 tenant = _find_tenant(session, acting_tenant)
                 if tenant is None:
                     raise not_found("tenant", acting_tenant)
-                principal = replace(principal, tenant_id=tenant.id, role=Role.admin)
+                principal = Principal(
+                    principal.subject, tenant.id, Role.admin, True, principal.key_id
+                )
             return principal
-
-    def still_valid(self, principal: Principal) -> bool:
-        """Whether the credential behind `principal` still holds: its API key is not revoked
-        (one primary-key read), its OIDC token has not expired."""
-        if principal.expires_at is not None and utcnow() >= principal.expires_at:
-            return False
-        if principal.key_id is None:
-            return True
-        with Session(self.engine) as session:
-            set_scope(session, AllTenants())
-            key = session.get(ApiKey, principal.key_id)
-            return key is not None and key.revoked_at is None
 
     def _from_api_key(self, session: Session, lookup: str, secret: str) -> Principal:
         key = session.exec(select(ApiKey).where(ApiKey.lookup == lookup)).first()
@@ -168,8 +153,17 @@ class Authenticator:
         )
 
     def _from_claims(self, session: Session, claims: dict[str, Any]) -> Principal:
-        raw_roles = claim(claims, self.settings.oidc_roles_claim) or []
-        roles = {raw_roles} if isinstance(raw_roles, str) else set(map(str, raw_roles))
+        raw_roles = claim(claims, self.settings.oidc_roles_claim)
+        if raw_roles is None:
+            raw_roles = []
+        elif isinstance(raw_roles, str):
+            raw_roles = [raw_roles]
+        # Only a list of strings (or one string) grants roles: an object's keys, say, never do.
+        if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
+            raise forbidden(
+                f"the token's '{self.settings.oidc_roles_claim}' claim must be a list of strings"
+            )
+        roles = set(raw_roles)
         platform_admin = self.settings.oidc_platform_admin_role in roles
         tenant_ref = claim(claims, self.settings.oidc_tenant_claim)
         if not isinstance(tenant_ref, str) or not tenant_ref:
@@ -185,10 +179,6 @@ class Authenticator:
         else:
             raise forbidden("the token grants none of the roles admin, developer, viewer")
         return Principal(f"oidc:{claims['sub']}", tenant.id, role, platform_admin)
-
-
-def _expiry(claims: dict[str, Any]) -> datetime:
-    return datetime.fromtimestamp(float(claims["exp"]), UTC)  # `verify` requires `exp`
 
 
 def _find_tenant(session: Session, id_or_name: str) -> Tenant | None:

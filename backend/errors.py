@@ -40,14 +40,18 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def invalid(field: str, location: str, message: str, code: str = "validation_error") -> ApiError:
+def invalid(
+    field: str,
+    location: str,
+    message: str,
+    code: str = "validation_error",
+    kind: str | None = None,
+) -> ApiError:
     """A 422 in the shape request validation uses, for checks only the service can make."""
-    return ApiError(
-        422,
-        code,
-        f"{field}: {message}",
-        [{"field": field, "location": location, "message": message}],
-    )
+    detail = {"field": field, "location": location, "message": message}
+    if kind is not None:
+        detail["type"] = kind
+    return ApiError(422, code, f"{field}: {message}", [detail])
 
 
 def not_found(kind: str, identifier: object) -> ApiError:
@@ -69,8 +73,21 @@ def unauthorized(message: str) -> ApiError:
 # Documented on every operation so generated clients know the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": HTTPStatus(status).phrase}
-    for status in (401, 403, 404, 409, 422)
+    for status in (401, 403, 404, 409, 413, 422)
 }
+ERROR_RESPONSES |= {
+    429: {
+        "model": ErrorResponse,
+        "description": "A tenant quota is used up: retry after `Retry-After` seconds",
+    },
+    503: {
+        "model": ErrorResponse,
+        "description": "A dependency (database, event log, storage, engine) is unreachable: "
+        "retry after `Retry-After` seconds",
+    },
+}
+# Seconds a client should wait before repeating a request a dependency outage refused.
+RETRY_AFTER_SECONDS = 5
 
 
 def _field_path(location: tuple[Any, ...]) -> tuple[str, str]:
@@ -81,6 +98,7 @@ def _field_path(location: tuple[Any, ...]) -> tuple[str, str]:
         for index, part in enumerate(location[1:])
         # Pydantic puts the tag of a discriminated union in the path; people don't write it.
         if not (part in TOOL_TYPES and index > 0 and isinstance(location[index], int))
+        and part != "[key]"  # a dict key's error: the key names the field already
     ]
     return where, ".".join(parts) or where
 
@@ -108,13 +126,20 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _api_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+def error_response(exc: ApiError) -> JSONResponse:
+    headers = dict(exc.headers or {})
+    if exc.status == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return JSONResponse(
         status_code=exc.status,
         content=_error_body(exc.code, exc.message, exc.details),
-        headers=exc.headers,
+        headers=headers or None,
     )
+
+
+def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
 
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -133,8 +158,17 @@ def _transition_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=409, content=_error_body("invalid_transition", str(exc)))
 
 
+def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
+    # The server logs the traceback; the caller gets the error shape, never a text page.
+    return JSONResponse(
+        status_code=500,
+        content=_error_body("internal_error", "an unexpected error; it has been logged"),
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(InvalidTransitionError, _transition_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from backend.auth import Authenticator
 from backend.db import make_engine
 from backend.errors import ERROR_RESPONSES, install_error_handlers
-from backend.event_store import event_log_from_settings
+from backend.events import event_log_from_settings
 from backend.objectstore import object_store_from_settings
 from backend.observability import configure_logging
+from backend.outages import install_outage_handlers
+from backend.request_guard import RequestGuard
 from backend.routes import (
     agents,
     approvals,
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.event_log = event_log
     app.state.run_engine = run_engine
     install_error_handlers(app)
+    install_outage_handlers(app)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
     for resource in (tenants, agents, versions, runs, events, approvals, artifacts):

@@ -3,15 +3,20 @@
 import base64
 import json
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.errors import invalid
+from backend.models.limits import DB_INT_MAX
+
+# Sort keys are ids, names and numbers: a longer cursor is none this API issued.
+MAX_CURSOR_CHARS = 400
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
@@ -29,7 +34,10 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_CHARS, description="`next_cursor` of the previous page."),
+    ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)
 
@@ -38,11 +46,27 @@ def encode_cursor(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> Any:
+def decode_cursor(cursor: str, kind: type[int] | type[str]) -> int | str:
+    """The sort key a cursor holds; anything but a key of the expected kind is a 422."""
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("cursor", "query", "not a cursor this API issued") from None
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        value = None
+    # `type(...) is`: a boolean is no number here.
+    if kind is int and type(value) is int and -DB_INT_MAX <= value <= DB_INT_MAX:
+        return int(value)
+    if kind is str and type(value) is str and _storable(value):
+        return str(value)
+    raise invalid("cursor", "query", "not a cursor this API issued", kind="cursor_invalid")
+
+
+def _storable(text: str) -> bool:
+    """No NUL and no unpaired surrogate: what every database can compare."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def paginate(
@@ -55,7 +79,8 @@ def paginate(
     descending: bool = True,
 ) -> Page[ItemT]:
     if params.cursor is not None:
-        after = decode_cursor(params.cursor)
+        column = cast(ColumnElement[Any], key)
+        after = decode_cursor(params.cursor, int if column.type.python_type is int else str)
         statement = statement.where(key < after if descending else key > after)
     statement = statement.order_by(key.desc() if descending else key.asc()).limit(params.limit + 1)
     rows: Sequence[RowT] = session.exec(statement).all()

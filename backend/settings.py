@@ -65,6 +65,11 @@ class Settings(CommonSettings):
         default=5.0, gt=0, le=3600, validation_alias="RUN_START_RETRY_SECONDS"
     )
 
+    # The largest request body read; a larger one is answered 413 before it is read whole.
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, validation_alias="MAX_REQUEST_BYTES"
+    )
+
     # An SSE comment this often keeps idle event streams open through proxies.
     sse_heartbeat_seconds: float = Field(
         default=15.0, gt=0, validation_alias="SSE_HEARTBEAT_SECONDS"

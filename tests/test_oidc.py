@@ -131,3 +131,25 @@ def test_invalid_tokens_are_401(client: TestClient, oidc: OidcProvider) -> None:
     missing = client.get("/v1/agents")
     assert missing.status_code == 401
     assert missing.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [{"admin": False}, {"developer": True}, ["developer", 1], [["admin"]], 7, True],
+)
+def test_a_roles_claim_other_than_strings_grants_nothing(
+    client: TestClient, oidc: OidcProvider, roles: object
+) -> None:
+    response = client.get("/v1/agents", headers=bearer(oidc.mint(roles=roles)))
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "forbidden"
+    assert "'roles' claim" in error["message"]
+
+
+@pytest.mark.parametrize(("roles", "status"), [("developer", 200), (["viewer"], 200), (None, 403)])
+def test_a_roles_claim_is_a_list_of_strings_or_one_string(
+    client: TestClient, oidc: OidcProvider, roles: object, status: int
+) -> None:
+    response = client.get("/v1/agents", headers=bearer(oidc.mint(roles=roles)))
+    assert response.status_code == status, response.text

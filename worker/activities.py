@@ -3,8 +3,8 @@
 On the hot path a step costs two short transactions: one reads what the step needs and announces
 it (`step.started`), one records the step when it ends, with its events and trace observations
 (an ending cuts short is recorded by `finish_run`). The run turns `running` at its first step,
-and what never changes (a run's input, a version's configuration) is cached per worker. Events
-are written with the step's transaction and, with Redis, fanned out to followers after the commit.
+and what never changes (a run's input, a version's configuration) is cached per worker. With
+Redis as the event log, events go there after the commit instead of into the transaction.
 """
 
 import asyncio
@@ -28,7 +28,6 @@ from backend.db import TenantScope, scoped_session
 from backend.events import (
     EventLog,
     NewEvent,
-    RunEvent,
     approval_decided_event,
     approval_requested_event,
     run_completed_event,
@@ -54,6 +53,7 @@ from backend.models.run import statuses_that_may_become
 from backend.objectstore import ObjectStore, artifact_key
 from backend.observability import RUNS_FINISHED, STEP_SECONDS, run_id_var, tenant_id_var
 from worker import payloads, tracing
+from backend.services.quotas import DailyBudgetExceededError, DailyBudgetGuard
 from worker.contract import (
     ApprovalOutcome,
     ApprovalRef,
@@ -208,6 +208,7 @@ class RunActivities:
         self._versions: dict[str, PinnedVersion] = {}
         self._runs: dict[str, RunFacts] = {}
 
+        self.daily_budget = DailyBudgetGuard()
     async def _db(self, tenant_id: str, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
             with scoped_session(self.engine, TenantScope(tenant_id)) as session:
@@ -251,31 +252,27 @@ class RunActivities:
                 task.cancel()
 
     async def _emit(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
-        """Record and publish events outside any write of ours (model deltas). The step's end
-        records its full text, so a failure here is logged, never a reason to run it again."""
+        """Publish events outside any write of ours (model deltas)."""
         _note(events)
+        await self._publish(tenant_id, run_id, events)
+
+    def _stage(self, session: Session, run_id: str, events: list[NewEvent]) -> list[NewEvent]:
+        """Write the events with the caller's transaction when the event store is the database
+        (no extra round trip); returns those to publish once the caller has committed."""
+        _note(events)
+        if not events or self.events.stage(session, run_id, events) is not None:
+            return []
+        return events
+
+    async def _publish(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
+        """Tell followers. The steps in the database are the record, so a failure here is
+        logged, never a reason to run a step again."""
         if not events:
             return
         try:
             await self.events.append(tenant_id, run_id, events)
-        except Exception:  # an unreachable database must not fail the model call
-            activity.logger.warning("could not record %d event(s) of run %s", len(events), run_id)
-
-    def _stage(self, session: Session, run_id: str, events: list[NewEvent]) -> list[RunEvent]:
-        """Write the events with the caller's transaction (no extra round trip); returns them,
-        numbered, to publish once the caller has committed."""
-        _note(events)
-        return self.events.stage(session, run_id, events)
-
-    async def _publish(self, tenant_id: str, run_id: str, staged: list[RunEvent]) -> None:
-        """Tell live followers about committed events. They are recorded already and
-        followers read them from the database if the fan-out fails, so that only logs."""
-        if not staged:
-            return
-        try:
-            await self.events.publish(run_id, staged)
-        except Exception:  # a fan-out failure must not fail the run
-            activity.logger.warning("could not publish %d event(s) of run %s", len(staged), run_id)
+        except Exception:  # an unreachable event store must not fail the run
+            activity.logger.warning("could not publish %d event(s) of run %s", len(events), run_id)
 
     def _read_payloads(self, session: Session, rows: list[RunStep]) -> None:
         """Fetch offloaded payloads into rows detached first, so nothing writes them back."""
@@ -300,7 +297,7 @@ class RunActivities:
         await self._offload(tenant_id, step)
         decided = [(approval, "decided")] if approval else []
 
-        def write(session: Session) -> list[RunEvent]:
+        def write(session: Session) -> list[NewEvent]:
             _save_step(session, existing, step)
             self._trace(session, step.run_id, [step], approvals=decided)
             deferred = self._stage(session, step.run_id, events)
@@ -341,7 +338,7 @@ class RunActivities:
 
         def begin(
             session: Session,
-        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, list[RunEvent]]:
+        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, list[NewEvent]]:
             facts = self._facts(session, step_input.run_id)
             pinned = self._version(session, facts.version_id)
             rows = list(
@@ -352,20 +349,27 @@ class RunActivities:
                 )
             )
             existing = rows[-1] if rows and rows[-1].seq == seq else None
-            deferred: list[RunEvent] = []
+            deferred: list[NewEvent] = []
             if existing is None or existing.status != StepStatus.succeeded:
+                self.daily_budget.check(session, step_input.tenant_id)
                 spec = pinned.config.model
                 events = [step_started_event(seq, "model", spec.name or spec.provider, attempt)]
                 marked = seq == 1 and _mark_running(session, facts.run_id)
                 if marked:
                     events.insert(0, status_event("running"))
                 deferred = self._stage(session, facts.run_id, events)
-                session.commit()
+                if marked or not deferred:  # else this transaction only read
+                    session.commit()
             self._read_payloads(session, rows)
             return facts, pinned, [row for row in rows if row.seq < seq], existing, deferred
 
         tenant_id = step_input.tenant_id
-        facts, pinned, earlier, existing, deferred = await self._db(tenant_id, begin)
+        try:
+            facts, pinned, earlier, existing, deferred = await self._db(tenant_id, begin)
+        except DailyBudgetExceededError as spent:
+            raise ApplicationError(
+                str(spent), type="tenant_quota_exceeded", non_retryable=True
+            ) from None
         config = pinned.config
         if existing is not None and existing.status == StepStatus.succeeded:
             return _model_result(existing, config)  # an earlier attempt finished; its reply stands
@@ -429,7 +433,7 @@ class RunActivities:
 
         streamed = deltas.take()
 
-        def complete(session: Session) -> list[RunEvent]:
+        def complete(session: Session) -> list[NewEvent]:
             _save_step(session, existing, step)
             ended: NewEvent | None = None
             if not reply.tool_calls:
@@ -462,7 +466,7 @@ class RunActivities:
 
         def begin(
             session: Session,
-        ) -> tuple[AgentConfig, RunStep | None, dict[str, Any], Approval | None, list[RunEvent]]:
+        ) -> tuple[AgentConfig, RunStep | None, dict[str, Any], Approval | None, list[NewEvent]]:
             facts = self._facts(session, step_input.run_id)
             config = self._version(session, facts.version_id).config
             rows = {
@@ -480,11 +484,12 @@ class RunActivities:
                 session.get(Approval, step_input.approval_id) if step_input.approval_id else None
             )
             existing = rows.get(seq)
-            deferred: list[RunEvent] = []
+            deferred: list[NewEvent] = []
             if existing is None or existing.status == StepStatus.running:
                 started = step_started_event(seq, "tool", call["name"], attempt)
                 deferred = self._stage(session, facts.run_id, [started])
-                session.commit()
+                if not deferred:  # staged with this transaction
+                    session.commit()
             return config, existing, call, approval, deferred
 
         tenant_id, run_id = step_input.tenant_id, step_input.run_id
@@ -549,7 +554,7 @@ class RunActivities:
         """Record that a tool call waits for a person; the run shows `awaiting_approval`."""
         _bind(request.run_id, request.tenant_id)
 
-        def write(session: Session) -> tuple[ApprovalRequested, list[RunEvent]]:
+        def write(session: Session) -> tuple[ApprovalRequested, list[NewEvent]]:
             facts = self._facts(session, request.run_id)
             pinned = self._version(session, facts.version_id)
             recorded = _approval_for(session, facts.run_id, request.seq)
@@ -611,7 +616,7 @@ class RunActivities:
         """No decision came in time: expire it, unless one was recorded but never signalled."""
         _bind(ref.run_id, ref.tenant_id)
 
-        def write(session: Session) -> tuple[ApprovalOutcome, list[RunEvent]]:
+        def write(session: Session) -> tuple[ApprovalOutcome, list[NewEvent]]:
             expired = bool(
                 _close_pending(session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired)
             )
@@ -632,7 +637,7 @@ class RunActivities:
     async def finish_run(self, finish: FinishRunInput) -> None:
         _bind(finish.run_id, finish.tenant_id)
 
-        def write(session: Session) -> list[RunEvent]:
+        def write(session: Session) -> list[NewEvent]:
             error = {"code": finish.error_code, "message": finish.error_message}
             steps = list(session.exec(select(RunStep).where(RunStep.run_id == finish.run_id)))
             ended = _end_run(

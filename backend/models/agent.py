@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -24,7 +24,7 @@ class AgentUpdate(SQLModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
-    archived: bool | None = None
+    archived: StrictBool | None = None
 
 
 class Agent(AgentBase, TenantOwned, table=True):

@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from backend.models.limits import (
+    MAX_METADATA_BYTES,
+    MAX_MODEL_PARAMETERS_BYTES,
+    MAX_TOOL_PARAMETERS_BYTES,
+    json_size_at_most,
+)
 
 ModelProvider = Literal["scripted", "openai", "openai_compatible", "anthropic"]
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
@@ -75,7 +82,8 @@ APPROVAL_TIMEOUT_HELP = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict types: `true` is no integer, `1` or "yes" no boolean, "10" no number.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ModelSpec(_Strict):
@@ -83,7 +91,7 @@ class ModelSpec(_Strict):
     name: str = Field(
         default="", max_length=200, validate_default=True, description="Model name at the provider."
     )
-    parameters: dict[str, Any] = Field(
+    parameters: Annotated[dict[str, Any], json_size_at_most(MAX_MODEL_PARAMETERS_BYTES)] = Field(
         default_factory=dict, description="Provider parameters, e.g. temperature, script."
     )
 
@@ -137,14 +145,38 @@ class SecretRef(_Strict):
     secret: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Worker env var to read.")
 
 
+# RFC 9110 field names are tokens; values may not hold control characters (but tab), which
+# would let a configuration inject headers or split the request.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _header_name(name: str) -> str:
+    if not _HEADER_NAME.match(name):
+        raise ValueError("a header name is letters, digits and !#$%&'*+.^_`|~- only")
+    return name
+
+
+def _header_value(value: "str | SecretRef") -> "str | SecretRef":
+    if isinstance(value, str) and _HEADER_VALUE_FORBIDDEN.search(value):
+        raise ValueError("a header value may not contain control characters (CR, LF, NUL...)")
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str | SecretRef, AfterValidator(_header_value)]
+
+
 class HttpTool(_Strict):
     type: Literal["http"]
     name: str = Field(pattern=TOOL_NAME_PATTERN)
     description: str = Field(default="", max_length=2000)
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    parameters: Annotated[dict[str, Any], json_size_at_most(MAX_TOOL_PARAMETERS_BYTES)] = Field(
+        default_factory=lambda: {"type": "object"}
+    )
     url: str = Field(max_length=2000)
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    headers: dict[str, str | SecretRef] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=64)
     timeout_seconds: float = Field(default=30, gt=0, le=600)
     requires_approval: bool = False
     approval_timeout_seconds: int | None = Field(
@@ -198,7 +230,7 @@ TOOL_TYPES = frozenset({"builtin", "http"})
 class Limits(_Strict):
     max_steps: int = Field(default=20, ge=1, le=10_000)
     max_tokens: int = Field(default=100_000, ge=1)
-    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     timeout_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     approval_timeout_seconds: int = Field(default=24 * 3600, ge=1, le=MAX_APPROVAL_SECONDS)
 
@@ -210,7 +242,9 @@ class AgentConfig(_Strict):
     system_prompt: str = Field(default="", max_length=100_000)
     tools: list[Tool] = Field(default_factory=list, max_length=128)
     limits: Limits = Field(default_factory=Limits)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Annotated[dict[str, Any], json_size_at_most(MAX_METADATA_BYTES)] = Field(
+        default_factory=dict
+    )
 
     @field_validator("tools")
     @classmethod

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict
 from sqlalchemy import ForeignKey, UniqueConstraint
@@ -10,6 +10,7 @@ from sqlmodel import Column, Field, SQLModel, String
 
 from backend.ids import new_id
 from backend.models.common import JSONType, TenantOwned, UTCDateTime, created_at_field
+from backend.models.limits import MAX_ARGUMENTS_BYTES, json_size_at_most
 
 
 class ApprovalStatus(StrEnum):
@@ -53,7 +54,7 @@ class ApprovalDecide(SQLModel):
         max_length=10_000,
         description="Why; on a rejection the model reads it as the tool's result.",
     )
-    arguments: dict[str, Any] | None = Field(
+    arguments: Annotated[dict[str, Any], json_size_at_most(MAX_ARGUMENTS_BYTES)] | None = Field(
         default=None,
         description="Approve with these arguments instead (validated against the tool's schema).",
     )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, field_validator
 from sqlalchemy import ForeignKey, UniqueConstraint
@@ -10,6 +10,7 @@ from sqlmodel import Column, Field, SQLModel, String
 
 from backend.ids import new_id
 from backend.models.common import JSONType, TenantOwned, UTCDateTime, created_at_field
+from backend.models.limits import DB_INT_MAX, MAX_CONTEXT_BYTES, json_size_at_most
 
 
 class RunStatus(StrEnum):
@@ -135,19 +136,24 @@ class RunStep(TenantOwned, table=True):
 class RunCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    version: int | Literal["latest"] = Field(
+    version: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | Literal["latest"] = Field(
         default="latest", description="A version number of the agent, or `latest`."
     )
     input: str = Field(max_length=1_000_000, description="The user message the run answers.")
-    context: dict[str, Any] = Field(
+    context: Annotated[dict[str, Any], json_size_at_most(MAX_CONTEXT_BYTES)] = Field(
         default_factory=dict, description="Free-form facts given to the model with the prompt."
     )
 
-    @field_validator("version")
+    @field_validator("version", mode="before")
     @classmethod
-    def _positive(cls, version: int | str) -> int | str:
-        if isinstance(version, int) and version < 1:
-            raise ValueError("version numbers start at 1")
+    def _a_number_or_latest(cls, version: object) -> object:
+        # One clear error instead of one per union member; `true` or "1" is no version number.
+        if version == "latest":
+            return version
+        if type(version) is not int:
+            raise ValueError('a version number or "latest"')
+        if not 1 <= version <= DB_INT_MAX:
+            raise ValueError(f"version numbers run from 1 to {DB_INT_MAX}")
         return version
 
 

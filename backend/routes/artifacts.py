@@ -7,12 +7,13 @@ from fastapi.responses import StreamingResponse
 
 from backend.deps import CanRead, ObjectStoreDep, TenantSessionDep
 from backend.models import ArtifactPublic, StepPublic
+from backend.models.limits import DB_INT_MAX
 from backend.pagination import Page, PageParams, page_params
 from backend.services import artifacts as service
 
 router = APIRouter(tags=["artifacts"])
 Paging = Annotated[PageParams, Depends(page_params)]
-Seq = Annotated[int, Path(ge=1, description="The step's position in the run.")]
+Seq = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="The step's position in the run.")]
 DOWNLOAD: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "The content"}
 }

@@ -44,6 +44,7 @@ def create_run(
         str | None,
         Header(
             alias="Idempotency-Key",
+            min_length=1,
             max_length=255,
             description="Repeat a request safely: the same key and body give the same run.",
         ),

@@ -7,11 +7,14 @@ from fastapi import APIRouter, Depends, Path, status
 from backend.deps import CanRead, CanWrite, PrincipalDep, TenantSessionDep
 from backend.errors import ApiError
 from backend.models import VersionCreate, VersionPublic
+from backend.models.limits import DB_INT_MAX
 from backend.pagination import Page, PageParams, page_params
 from backend.services import agents as service
 
 router = APIRouter(prefix="/v1/agents/{agent_id}/versions", tags=["versions"])
-VersionNumber = Annotated[int, Path(ge=1, description="The version's number within its agent.")]
+VersionNumber = Annotated[
+    int, Path(ge=1, le=DB_INT_MAX, description="The version's number within its agent.")
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
