@@ -2,7 +2,8 @@
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from sqlmodel import Session, or_, select
 from backend.db import AllTenants, set_scope
 from backend.errors import forbidden, not_found, unauthorized
 from backend.models import ApiKey, Role, Tenant
+from backend.models.common import utcnow
 from backend.security import parse_key, secret_matches
 from backend.settings import Settings
 
@@ -30,6 +32,8 @@ class Principal:
     platform_admin: bool = False
     # The API key used, so its revocation can end what it opened (streams).
     key_id: str | None = None
+    # When the OIDC token used expires; what it opened (streams) ends then.
+    expires_at: datetime | None = None
 
     def may(self, needed: Role) -> bool:
         return self.platform_admin or self.role.allows(needed)
@@ -127,7 +131,8 @@ class Authenticator:
             if parsed is not None:
                 principal = self._from_api_key(session, *parsed)
             elif self.oidc is not None:
-                principal = self._from_claims(session, self.oidc.verify(token))
+                claims = self.oidc.verify(token)
+                principal = replace(self._from_claims(session, claims), expires_at=_expiry(claims))
             else:
                 raise unauthorized("invalid API key")
             if acting_tenant and acting_tenant != principal.tenant_id:
@@ -136,10 +141,20 @@ class Authenticator:
                 tenant = _find_tenant(session, acting_tenant)
                 if tenant is None:
                     raise not_found("tenant", acting_tenant)
-                principal = Principal(
-                    principal.subject, tenant.id, Role.admin, True, principal.key_id
-                )
+                principal = replace(principal, tenant_id=tenant.id, role=Role.admin)
             return principal
+
+    def still_valid(self, principal: Principal) -> bool:
+        """Whether the credential behind `principal` still holds: its API key is not revoked
+        (one primary-key read), its OIDC token has not expired."""
+        if principal.expires_at is not None and utcnow() >= principal.expires_at:
+            return False
+        if principal.key_id is None:
+            return True
+        with Session(self.engine) as session:
+            set_scope(session, AllTenants())
+            key = session.get(ApiKey, principal.key_id)
+            return key is not None and key.revoked_at is None
 
     def _from_api_key(self, session: Session, lookup: str, secret: str) -> Principal:
         key = session.exec(select(ApiKey).where(ApiKey.lookup == lookup)).first()
@@ -179,6 +194,10 @@ class Authenticator:
         else:
             raise forbidden("the token grants none of the roles admin, developer, viewer")
         return Principal(f"oidc:{claims['sub']}", tenant.id, role, platform_admin)
+
+
+def _expiry(claims: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(float(claims["exp"]), UTC)  # `verify` requires `exp`
 
 
 def _find_tenant(session: Session, id_or_name: str) -> Tenant | None:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from backend.auth import Authenticator
 from backend.db import make_engine
 from backend.errors import ERROR_RESPONSES, install_error_handlers
-from backend.events import event_log_from_settings
+from backend.event_store import event_log_from_settings
 from backend.objectstore import object_store_from_settings
 from backend.observability import configure_logging
 from backend.outages import install_outage_handlers

@@ -3,8 +3,8 @@
 On the hot path a step costs two short transactions: one reads what the step needs and announces
 it (`step.started`), one records the step when it ends, with its events and trace observations
 (an ending cuts short is recorded by `finish_run`). The run turns `running` at its first step,
-and what never changes (a run's input, a version's configuration) is cached per worker. With
-Redis as the event log, events go there after the commit instead of into the transaction.
+and what never changes (a run's input, a version's configuration) is cached per worker. Events
+are written with the step's transaction and, with Redis, fanned out to followers after the commit.
 """
 
 import asyncio
@@ -28,6 +28,7 @@ from backend.db import TenantScope, scoped_session
 from backend.events import (
     EventLog,
     NewEvent,
+    RunEvent,
     approval_decided_event,
     approval_requested_event,
     run_completed_event,
@@ -65,7 +66,6 @@ from worker.contract import (
     ToolStepInput,
     ToolStepResult,
 )
-from worker.infra_retry import heartbeating, retry_infrastructure
 from worker.payloads import DEFAULT_INLINE_LIMIT_BYTES
 from worker.pricing import PriceTable
 from worker.providers.base import Provider
@@ -79,6 +79,7 @@ from worker.tools import (
 from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolError, ToolSpec
 
 log = logging.getLogger("agent_runtime.worker")
+HEARTBEAT_EVERY_SECONDS = 2.0
 DELTA_FLUSH_SECONDS = 0.05
 CACHE_SIZE = 4096
 STEP_RESULT_FIELDS = (
@@ -214,8 +215,7 @@ class RunActivities:
             with scoped_session(self.engine, TenantScope(tenant_id)) as session:
                 return work(session)
 
-        # A database outage delays the step; the whole transaction runs again once it is back.
-        return await retry_infrastructure(lambda: asyncio.to_thread(in_thread), "the database")
+        return await asyncio.to_thread(in_thread)
 
     def _facts(self, session: Session, run_id: str) -> RunFacts:
         facts = self._runs.get(run_id)
@@ -241,30 +241,43 @@ class RunActivities:
 
     async def _with_heartbeat(self, work: Awaitable[T]) -> T:
         """Heartbeat while waiting, so a cancel reaches us and a dead worker is noticed."""
-        return await heartbeating(work)
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
+                if done:
+                    return task.result()
+                activity.heartbeat()
+        finally:
+            if not task.done():
+                task.cancel()
 
     async def _emit(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
-        """Publish events outside any write of ours (model deltas)."""
+        """Record and publish events outside any write of ours (model deltas). The step's end
+        records its full text, so a failure here is logged, never a reason to run it again."""
         _note(events)
-        await self._publish(tenant_id, run_id, events)
-
-    def _stage(self, session: Session, run_id: str, events: list[NewEvent]) -> list[NewEvent]:
-        """Write the events with the caller's transaction when the event store is the database
-        (no extra round trip); returns those to publish once the caller has committed."""
-        _note(events)
-        if not events or self.events.stage(session, run_id, events) is not None:
-            return []
-        return events
-
-    async def _publish(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
-        """Tell followers. The steps in the database are the record, so a failure here is
-        logged, never a reason to run a step again."""
         if not events:
             return
         try:
             await self.events.append(tenant_id, run_id, events)
-        except Exception:  # an unreachable event store must not fail the run
-            activity.logger.warning("could not publish %d event(s) of run %s", len(events), run_id)
+        except Exception:  # an unreachable database must not fail the model call
+            activity.logger.warning("could not record %d event(s) of run %s", len(events), run_id)
+
+    def _stage(self, session: Session, run_id: str, events: list[NewEvent]) -> list[RunEvent]:
+        """Write the events with the caller's transaction (no extra round trip); returns them,
+        numbered, to publish once the caller has committed."""
+        _note(events)
+        return self.events.stage(session, run_id, events)
+
+    async def _publish(self, tenant_id: str, run_id: str, staged: list[RunEvent]) -> None:
+        """Tell live followers about committed events. They are recorded already and
+        followers read them from the database if the fan-out fails, so that only logs."""
+        if not staged:
+            return
+        try:
+            await self.events.publish(run_id, staged)
+        except Exception:  # a fan-out failure must not fail the run
+            activity.logger.warning("could not publish %d event(s) of run %s", len(staged), run_id)
 
     def _read_payloads(self, session: Session, rows: list[RunStep]) -> None:
         """Fetch offloaded payloads into rows detached first, so nothing writes them back."""
@@ -276,10 +289,7 @@ class RunActivities:
     async def _offload(self, tenant_id: str, step: RunStep) -> None:
         blobs = payloads.oversized(step, self.inline_limit)
         if blobs:
-            await retry_infrastructure(
-                lambda: asyncio.to_thread(payloads.offload, self.store, tenant_id, step, blobs),
-                "the object store",
-            )
+            await asyncio.to_thread(payloads.offload, self.store, tenant_id, step, blobs)
 
     async def _save(
         self,
@@ -292,7 +302,7 @@ class RunActivities:
         await self._offload(tenant_id, step)
         decided = [(approval, "decided")] if approval else []
 
-        def write(session: Session) -> list[NewEvent]:
+        def write(session: Session) -> list[RunEvent]:
             _save_step(session, existing, step)
             self._trace(session, step.run_id, [step], approvals=decided)
             deferred = self._stage(session, step.run_id, events)
@@ -333,7 +343,7 @@ class RunActivities:
 
         def begin(
             session: Session,
-        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, list[NewEvent]]:
+        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, list[RunEvent]]:
             facts = self._facts(session, step_input.run_id)
             pinned = self._version(session, facts.version_id)
             rows = list(
@@ -344,7 +354,7 @@ class RunActivities:
                 )
             )
             existing = rows[-1] if rows and rows[-1].seq == seq else None
-            deferred: list[NewEvent] = []
+            deferred: list[RunEvent] = []
             if existing is None or existing.status != StepStatus.succeeded:
                 self.daily_budget.check(session, step_input.tenant_id)
                 spec = pinned.config.model
@@ -353,8 +363,7 @@ class RunActivities:
                 if marked:
                     events.insert(0, status_event("running"))
                 deferred = self._stage(session, facts.run_id, events)
-                if marked or not deferred:  # else this transaction only read
-                    session.commit()
+                session.commit()
             self._read_payloads(session, rows)
             return facts, pinned, [row for row in rows if row.seq < seq], existing, deferred
 
@@ -428,7 +437,7 @@ class RunActivities:
 
         streamed = deltas.take()
 
-        def complete(session: Session) -> list[NewEvent]:
+        def complete(session: Session) -> list[RunEvent]:
             _save_step(session, existing, step)
             ended: NewEvent | None = None
             if not reply.tool_calls:
@@ -461,7 +470,7 @@ class RunActivities:
 
         def begin(
             session: Session,
-        ) -> tuple[AgentConfig, RunStep | None, dict[str, Any], Approval | None, list[NewEvent]]:
+        ) -> tuple[AgentConfig, RunStep | None, dict[str, Any], Approval | None, list[RunEvent]]:
             facts = self._facts(session, step_input.run_id)
             config = self._version(session, facts.version_id).config
             rows = {
@@ -479,12 +488,11 @@ class RunActivities:
                 session.get(Approval, step_input.approval_id) if step_input.approval_id else None
             )
             existing = rows.get(seq)
-            deferred: list[NewEvent] = []
+            deferred: list[RunEvent] = []
             if existing is None or existing.status == StepStatus.running:
                 started = step_started_event(seq, "tool", call["name"], attempt)
                 deferred = self._stage(session, facts.run_id, [started])
-                if not deferred:  # staged with this transaction
-                    session.commit()
+                session.commit()
             return config, existing, call, approval, deferred
 
         tenant_id, run_id = step_input.tenant_id, step_input.run_id
@@ -549,7 +557,7 @@ class RunActivities:
         """Record that a tool call waits for a person; the run shows `awaiting_approval`."""
         _bind(request.run_id, request.tenant_id)
 
-        def write(session: Session) -> tuple[ApprovalRequested, list[NewEvent]]:
+        def write(session: Session) -> tuple[ApprovalRequested, list[RunEvent]]:
             facts = self._facts(session, request.run_id)
             pinned = self._version(session, facts.version_id)
             recorded = _approval_for(session, facts.run_id, request.seq)
@@ -611,7 +619,7 @@ class RunActivities:
         """No decision came in time: expire it, unless one was recorded but never signalled."""
         _bind(ref.run_id, ref.tenant_id)
 
-        def write(session: Session) -> tuple[ApprovalOutcome, list[NewEvent]]:
+        def write(session: Session) -> tuple[ApprovalOutcome, list[RunEvent]]:
             expired = bool(
                 _close_pending(session, col(Approval.id) == ref.approval_id, ApprovalStatus.expired)
             )
@@ -632,7 +640,7 @@ class RunActivities:
     async def finish_run(self, finish: FinishRunInput) -> None:
         _bind(finish.run_id, finish.tenant_id)
 
-        def write(session: Session) -> list[NewEvent]:
+        def write(session: Session) -> list[RunEvent]:
             error = {"code": finish.error_code, "message": finish.error_message}
             steps = list(session.exec(select(RunStep).where(RunStep.run_id == finish.run_id)))
             ended = _end_run(
@@ -747,10 +755,7 @@ class RunArtifacts:
 
     async def save(self, name: str, data: bytes, content_type: str) -> dict[str, Any]:
         key = artifact_key(self.tenant_id, self.run_id, name)
-        await retry_infrastructure(
-            lambda: asyncio.to_thread(self.activities.store.put, key, data, content_type),
-            "the object store",
-        )
+        await asyncio.to_thread(self.activities.store.put, key, data, content_type)
         digest = hashlib.sha256(data).hexdigest()
 
         def record(session: Session) -> None:

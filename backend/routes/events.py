@@ -1,14 +1,23 @@
-"""A run's live events as Server-Sent Events: replay from any point, then follow."""
+"""A run's live events as Server-Sent Events: replay from any point, then follow.
+
+An open stream outlives outages: with Redis down it follows the database, with the database
+down it keeps sending heartbeats and retries. It ends, with a comment saying why, once the key
+it was opened with is revoked or the token has expired (checked once per heartbeat interval).
+"""
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from backend.auth import Authenticator
 from backend.deps import CanRead, EngineDep, SettingsDep
 from backend.errors import invalid
 from backend.events import EventLog, RunEvent
@@ -17,8 +26,14 @@ from backend.models.limits import DB_INT_MAX
 from backend.observability import EVENT_LAG_SECONDS
 from backend.services import events as service
 
+log = logging.getLogger("agent_runtime.api")
 router = APIRouter(tags=["runs"])
 PAGE = 500
+# An unreachable database: the stream waits it out, retrying this often at most.
+DATABASE_DOWN = (DBAPIError, PoolTimeoutError)
+RETRY_MAX_SECONDS = 5.0
+# The last thing a stream sends when its credential no longer holds.
+CREDENTIAL_ENDED = "the credential this stream was opened with was revoked or has expired"
 STREAM: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/event-stream": {}},
@@ -56,34 +71,58 @@ async def follow_run_events(
     ] = None,
 ) -> EventSourceResponse:
     """Replays the run's events (all, or after an id), then follows live with heartbeats until
-    `run.completed`. Reconnecting with the last id seen gives no gap and no duplicate."""
+    `run.completed`. Reconnecting with the last id seen gives no gap and no duplicate.
+
+    The stream also ends when the API key it was opened with is revoked or the access token
+    expires, within one heartbeat interval; its last line is then an SSE comment saying so."""
     start = _start(after, last_event_id)
     tenant_id = principal.tenant_id
     # No session is held while the stream lasts: reads go through the event log.
     await asyncio.to_thread(service.run_status, engine, tenant_id, run_id)
     event_log: EventLog = request.app.state.event_log
+    authenticator: Authenticator = request.app.state.authenticator
     heartbeat = settings.sse_heartbeat_seconds
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
-        cursor = start
+        clock = asyncio.get_running_loop().time
+        cursor, caught_up, checked_at, failures = start, False, clock(), 0
         while True:
-            events = await event_log.read(tenant_id, run_id, cursor, PAGE)
-            if not events and cursor == 0:
-                events = await asyncio.to_thread(service.replayed, engine, tenant_id, run_id)
-            live = not events
-            if live:
-                events = await event_log.wait(tenant_id, run_id, cursor, heartbeat)
+            try:
+                if clock() - checked_at >= heartbeat:
+                    if not await asyncio.to_thread(authenticator.still_valid, principal):
+                        yield ServerSentEvent(comment=CREDENTIAL_ENDED)
+                        return
+                    checked_at = clock()
+                if caught_up:
+                    live = True
+                    within = max(0.01, checked_at + heartbeat - clock())
+                    events = await event_log.wait(tenant_id, run_id, cursor, within)
+                else:
+                    live = False
+                    events = await event_log.read(tenant_id, run_id, cursor, PAGE)
+                    if not events and cursor == 0:
+                        events = await asyncio.to_thread(
+                            service.replayed, engine, tenant_id, run_id
+                        )
+                    caught_up = len(events) < PAGE
+                if live and not events:
+                    # Ended without a run.completed in the log (it could not be written): stop.
+                    status = await asyncio.to_thread(service.run_status, engine, tenant_id, run_id)
+                    if status.is_terminal:
+                        return
+            except DATABASE_DOWN as exc:
+                # Heartbeats go on meanwhile; the follower resumes where it was.
+                failures += 1
+                log.warning("event stream of run %s waits for the database: %s", run_id, exc)
+                await asyncio.sleep(min(0.2 * 2**failures, RETRY_MAX_SECONDS))
+                continue
+            failures = 0
             for event in events:
                 if live:  # replays would count their age as lag
                     _observe_lag(event)
                 yield _message(event)
                 cursor = event.id
                 if event.type == "run.completed":
-                    return
-            if not events:
-                # Ended without a run.completed in the log (it could not be written): stop.
-                status = await asyncio.to_thread(service.run_status, engine, tenant_id, run_id)
-                if status.is_terminal:
                     return
 
     return EventSourceResponse(stream(), ping=heartbeat)
