@@ -68,6 +68,21 @@ def test_a_killed_worker_is_replaced_without_duplicate_steps(engine: Engine, ten
     assert [s["attempt"] for s in steps] == [1, 1, 2]  # only the in-flight step ran again
 
 
+def test_a_worker_stopped_by_sigterm_finishes_its_step_and_hands_over(
+    engine: Engine, tenant: Api
+) -> None:
+    first = engine.start_worker()
+    run = run_agent(tenant, agent_with(tenant, SLOW_FINISH))
+    wait_until_in_final_step(tenant, run["id"])
+    engine.start_worker()
+    os.kill(first.pid, signal.SIGTERM)  # a rolling restart: the step under way may finish
+    assert first.wait(timeout=30) == 0
+    finished = wait_for_run(tenant, run["id"], timeout=60)
+    assert (finished["status"], finished["output"]) == ("succeeded", "four")
+    steps = steps_of(tenant, run["id"])
+    assert [(s["seq"], s["attempt"]) for s in steps] == [(1, 1), (2, 1), (3, 1)]
+
+
 def test_the_engine_restarts_mid_run_on_the_same_database(
     database_url: str, tmp_path: Path
 ) -> None:

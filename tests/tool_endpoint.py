@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ class ToolEndpoint:
     calls: list[dict[str, Any]] = field(default_factory=list)
     # Bytes of the answer to /large, when a test wants a big tool result.
     large_size: int = 0
+    # How long /slow takes to answer (after counting the call), to keep a tool step in flight.
+    slow_seconds: float = 0.0
 
     def calls_to(self, path: str) -> list[dict[str, Any]]:
         return [call for call in self.calls if call["path"].split("?")[0] == path]
@@ -35,6 +38,8 @@ def _handler(endpoint: ToolEndpoint, lock: threading.Lock) -> type[BaseHTTPReque
                         "body": body,
                     }
                 )
+            if self.path.startswith("/slow"):
+                time.sleep(endpoint.slow_seconds)
             if self.path.startswith("/large"):
                 # A JSON document of `large_size` bytes.
                 filler = "x" * max(0, endpoint.large_size - len('{"blob":""}'))

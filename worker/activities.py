@@ -65,6 +65,7 @@ from worker.contract import (
     ToolStepInput,
     ToolStepResult,
 )
+from worker.infra_retry import heartbeating, retry_infrastructure
 from worker.payloads import DEFAULT_INLINE_LIMIT_BYTES
 from worker.pricing import PriceTable
 from worker.providers.base import Provider
@@ -78,7 +79,6 @@ from worker.tools import (
 from worker.types import Message, ModelReply, ProviderError, ToolCall, ToolError, ToolSpec
 
 log = logging.getLogger("agent_runtime.worker")
-HEARTBEAT_EVERY_SECONDS = 2.0
 DELTA_FLUSH_SECONDS = 0.05
 CACHE_SIZE = 4096
 STEP_RESULT_FIELDS = (
@@ -213,7 +213,8 @@ class RunActivities:
             with scoped_session(self.engine, TenantScope(tenant_id)) as session:
                 return work(session)
 
-        return await asyncio.to_thread(in_thread)
+        # A database outage delays the step; the whole transaction runs again once it is back.
+        return await retry_infrastructure(lambda: asyncio.to_thread(in_thread), "the database")
 
     def _facts(self, session: Session, run_id: str) -> RunFacts:
         facts = self._runs.get(run_id)
@@ -239,16 +240,7 @@ class RunActivities:
 
     async def _with_heartbeat(self, work: Awaitable[T]) -> T:
         """Heartbeat while waiting, so a cancel reaches us and a dead worker is noticed."""
-        task = asyncio.ensure_future(work)
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
-                if done:
-                    return task.result()
-                activity.heartbeat()
-        finally:
-            if not task.done():
-                task.cancel()
+        return await heartbeating(work)
 
     async def _emit(self, tenant_id: str, run_id: str, events: list[NewEvent]) -> None:
         """Record and publish events outside any write of ours (model deltas). The step's end
@@ -287,7 +279,10 @@ class RunActivities:
     async def _offload(self, tenant_id: str, step: RunStep) -> None:
         blobs = payloads.oversized(step, self.inline_limit)
         if blobs:
-            await asyncio.to_thread(payloads.offload, self.store, tenant_id, step, blobs)
+            await retry_infrastructure(
+                lambda: asyncio.to_thread(payloads.offload, self.store, tenant_id, step, blobs),
+                "the object store",
+            )
 
     async def _save(
         self,
@@ -747,7 +742,10 @@ class RunArtifacts:
 
     async def save(self, name: str, data: bytes, content_type: str) -> dict[str, Any]:
         key = artifact_key(self.tenant_id, self.run_id, name)
-        await asyncio.to_thread(self.activities.store.put, key, data, content_type)
+        await retry_infrastructure(
+            lambda: asyncio.to_thread(self.activities.store.put, key, data, content_type),
+            "the object store",
+        )
         digest = hashlib.sha256(data).hexdigest()
 
         def record(session: Session) -> None:

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import logging
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 from prometheus_client import start_http_server
@@ -27,6 +28,12 @@ from worker.tracing import OutboxSender, tracing_enabled
 from worker.workflows import AgentRunWorkflow
 
 log = logging.getLogger("agent_runtime.worker")
+# Heartbeats reach the engine at least this often (the SDK's default is 0.8 x the heartbeat
+# timeout), so a slow moment never passes for a dead worker.
+HEARTBEAT_THROTTLE = timedelta(seconds=2)
+# A workflow task waits this long for the worker that holds the run in its cache before any
+# worker takes it: a dead worker's runs move on quickly.
+STICKY_TIMEOUT = timedelta(seconds=3)
 
 
 def workflow_build_id() -> str:
@@ -62,6 +69,10 @@ def build_worker(
         activities=activities.all(),
         max_concurrent_activities=settings.max_concurrent_activities,
         build_id=workflow_build_id(),
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        # On SIGTERM: stop polling, let the steps under way finish, then cancel what is left.
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
     )
 
 
@@ -83,6 +94,10 @@ async def run_worker(settings: WorkerSettings) -> None:
     try:
         async with worker:
             await stop.wait()
+            log.info(
+                "worker stopping: no new work; steps under way have %g s to finish",
+                settings.worker_shutdown_grace_seconds,
+            )
     finally:
         if exporting is not None:
             await exporting

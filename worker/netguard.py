@@ -121,6 +121,10 @@ async def resolve(host: str, port: int) -> list[str]:
         answers = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise httpcore.ConnectError(f"could not resolve {host}: {exc.strerror}") from None
+    except (UnicodeError, ValueError, OverflowError, OSError) as exc:
+        # A name the resolver cannot even encode (an over-long label, say): as unresolvable.
+        # Only httpcore's errors become httpx's, which a tool reports to the model.
+        raise httpcore.ConnectError(f"could not resolve {host!r}: {exc}") from None
     addresses: list[str] = []
     for *_, sockaddr in answers:
         address = str(sockaddr[0])
@@ -145,6 +149,9 @@ class GuardedNetworkBackend(AsyncNetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> AsyncNetworkStream:
         check_hostname(host)
+        if not 0 < port < 65536:
+            # httpx takes any number (from a URL or a redirect); the socket layer would not.
+            raise httpcore.ConnectError(f"{port} is not a TCP port")
         try:
             with anyio.fail_after(timeout):
                 addresses = await resolve(host, port)

@@ -9,6 +9,12 @@ class WorkerSettings(CommonSettings):
     max_concurrent_activities: int = Field(
         default=100, validation_alias="WORKER_MAX_CONCURRENT_ACTIVITIES"
     )
+    # On SIGTERM the worker stops taking work and gives the steps under way this long to finish
+    # (inside Kubernetes' default 30 s termination grace period); what is left then runs again
+    # on another worker.
+    worker_shutdown_grace_seconds: float = Field(
+        default=25.0, ge=0, validation_alias="WORKER_SHUTDOWN_GRACE_SECONDS"
+    )
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_compatible_api_key: SecretStr | None = Field(

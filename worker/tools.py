@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -143,6 +143,26 @@ async def read_limited(response: httpx.Response, limit: int) -> str:
             raise ToolError(f"the response is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+
+
+def parse_url(url: str) -> httpx.URL:
+    """The URL exactly as it will be requested (and checked: one parser for both).
+
+    A model chooses URLs, so one that cannot be requested (a malformed address, a bad port, a
+    control character, a host IDNA refuses) is a tool error for it to read.
+    """
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.host  # decoding a punycode name can fail too
+    except (httpx.InvalidURL, ValueError) as exc:  # idna's errors are ValueErrors
+        raise ToolError(f"{url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ToolError("only http and https URLs can be requested")
+    if not host:
+        raise ToolError(f"{url!r} is not a valid URL: it names no host")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ToolError(f"{url!r} is not a valid URL: {parsed.port} is not a TCP port")
+    return parsed
 
 
 # HTTP tools.
@@ -286,8 +306,8 @@ async def _call_http_tool(
         )
     headers, secret_headers = _request_headers(tool, context)
     body: dict[str, Any] = {} if method in QUERY_METHODS else {"json": rest}
+    target = parse_url(url)
     try:
-        target = httpx.URL(url)
         if method in QUERY_METHODS:
             # Merged: httpx's `params=` would replace a query the configured URL already has.
             target = target.copy_merge_params({name: _as_text(v) for name, v in rest.items()})
@@ -330,7 +350,8 @@ async def _call_http_tool(
             return _http_tool_result(method, url, response, text, redactor)
     except DestinationRefusedError as refused:
         raise ToolError(str(refused)) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+    # ValueError: arguments httpx cannot encode (a NaN in a JSON body, say).
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         raise ToolError(f"{method} {url} failed: {exc}") from None
 
 
@@ -454,10 +475,13 @@ async def current_time(arguments: dict[str, Any], _context: ToolContext) -> dict
     return {"timezone": name, "iso": now.isoformat(), "weekday": now.strftime("%A")}
 
 
-def _host_allowed(url: str, allowed_hosts: list[str]) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
+def _host_allowed(url: httpx.URL, allowed_hosts: list[str]) -> bool:
+    # Both spellings of an internationalised name: as configured, either may appear.
+    hosts = {url.host.lower(), url.raw_host.decode("ascii").lower()}
     return any(
-        host == allowed.lower() or host.endswith("." + allowed.lower()) for allowed in allowed_hosts
+        host == allowed.lower() or host.endswith("." + allowed.lower())
+        for host in hosts
+        for allowed in allowed_hosts
     )
 
 
@@ -465,10 +489,9 @@ def _host_allowed(url: str, allowed_hosts: list[str]) -> bool:
 async def http_request(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
     url = str(arguments["url"])
     method = str(arguments.get("method", "GET"))
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ToolError("only http and https URLs can be requested")
+    target = parse_url(url)
     allowed = context.tool.allowed_hosts if isinstance(context.tool, BuiltinTool) else []
-    if not _host_allowed(url, allowed):
+    if not _host_allowed(target, allowed):
         raise ToolError(f"the host of {url} is not on this agent's allow-list")
     headers = {"Idempotency-Key": context.idempotency_key}
     body = arguments.get("body")
@@ -478,7 +501,7 @@ async def http_request(arguments: dict[str, Any], context: ToolContext) -> dict[
                 context.allow_private_networks, HTTP_TIMEOUT_SECONDS, follow_redirects=False
             ) as http,
             http.stream(
-                method, url, headers=headers, json=body if method == "POST" else None
+                method, target, headers=headers, json=body if method == "POST" else None
             ) as response,
         ):
             text = await read_limited(response, HTTP_MAX_RESPONSE_BYTES)
@@ -486,7 +509,8 @@ async def http_request(arguments: dict[str, Any], context: ToolContext) -> dict[
         raise ToolError(str(refused)) from None
     except httpx.TimeoutException:
         raise ToolError(f"{url} did not answer within {HTTP_TIMEOUT_SECONDS:.0f} s") from None
-    except httpx.HTTPError as exc:
+    # ValueError: a body httpx cannot encode as JSON (a NaN, say).
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         raise ToolError(f"request to {url} failed: {exc}") from None
     return {
         "status": response.status_code,

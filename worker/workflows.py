@@ -49,8 +49,17 @@ BOOKKEEPING_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE_ERRORS,
 )
 BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
+# Recording a run's ending is retried without limit: a database outage delays it, never loses it.
+FINISH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=NON_RETRYABLE_ERRORS,
+)
+FINISH_TIMEOUT = timedelta(seconds=30)
 STEP_TIMEOUT = timedelta(minutes=10)
-HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# Steps heartbeat every second and workers send one at least every 2 s: a dead worker's step
+# runs again elsewhere within about 5 s.
+HEARTBEAT_TIMEOUT = timedelta(seconds=5)
 
 
 class LimitReachedError(Exception):
@@ -226,7 +235,8 @@ class AgentRunWorkflow:
         await workflow.execute_local_activity(
             "finish_run",
             FinishRunInput(state.run_id, state.tenant_id, status, code, message, self.in_flight),
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=FINISH_TIMEOUT,
+            retry_policy=FINISH_RETRY,
         )
         return self._result(state, status, code)
 
