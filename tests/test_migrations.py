@@ -15,6 +15,7 @@ from backend.migrate import downgrade, upgrade
 from tests.conftest import fresh_postgres_database, require_postgres
 
 TABLES = {
+    "event_stream_lease",
     *("tenant", "api_key", "agent", "agent_version"),
     *("run", "run_step", "approval", "artifact", "run_event", "trace_outbox"),
 }

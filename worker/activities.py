@@ -53,6 +53,7 @@ from backend.models.common import utcnow
 from backend.models.run import statuses_that_may_become
 from backend.objectstore import ObjectStore, artifact_key
 from backend.observability import RUNS_FINISHED, STEP_SECONDS, run_id_var, tenant_id_var
+from backend.services.quotas import DailyBudgetExceededError, DailyBudgetGuard
 from worker import payloads, tracing
 from worker.contract import (
     ApprovalOutcome,
@@ -207,6 +208,7 @@ class RunActivities:
         self.tracing = tracing
         self._versions: dict[str, PinnedVersion] = {}
         self._runs: dict[str, RunFacts] = {}
+        self.daily_budget = DailyBudgetGuard()
 
     async def _db(self, tenant_id: str, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
@@ -349,6 +351,7 @@ class RunActivities:
             existing = rows[-1] if rows and rows[-1].seq == seq else None
             deferred: list[RunEvent] = []
             if existing is None or existing.status != StepStatus.succeeded:
+                self.daily_budget.check(session, step_input.tenant_id)
                 spec = pinned.config.model
                 events = [step_started_event(seq, "model", spec.name or spec.provider, attempt)]
                 marked = seq == 1 and _mark_running(session, facts.run_id)
@@ -360,7 +363,12 @@ class RunActivities:
             return facts, pinned, [row for row in rows if row.seq < seq], existing, deferred
 
         tenant_id = step_input.tenant_id
-        facts, pinned, earlier, existing, deferred = await self._db(tenant_id, begin)
+        try:
+            facts, pinned, earlier, existing, deferred = await self._db(tenant_id, begin)
+        except DailyBudgetExceededError as spent:
+            raise ApplicationError(
+                str(spent), type="tenant_quota_exceeded", non_retryable=True
+            ) from None
         config = pinned.config
         if existing is not None and existing.status == StepStatus.succeeded:
             return _model_result(existing, config)  # an earlier attempt finished; its reply stands

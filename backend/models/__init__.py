@@ -8,7 +8,7 @@ from backend.models.api_key import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPu
 from backend.models.approval import Approval, ApprovalDecide, ApprovalPublic, ApprovalStatus
 from backend.models.artifact import Artifact, ArtifactPublic
 from backend.models.common import TenantOwned
-from backend.models.event import RunEventRow, TraceOutboxRow
+from backend.models.event import EventStreamLease, RunEventRow, TraceOutboxRow
 from backend.models.run import (
     Run,
     RunCreate,
@@ -19,7 +19,14 @@ from backend.models.run import (
     StepPublic,
     StepStatus,
 )
-from backend.models.tenant import Tenant, TenantCreate, TenantPublic
+from backend.models.tenant import (
+    Tenant,
+    TenantCreate,
+    TenantPublic,
+    TenantQuotas,
+    TenantUpdate,
+    TenantUsage,
+)
 from backend.models.version import AgentVersion, VersionCreate, VersionPublic
 
 __all__ = [
@@ -38,6 +45,7 @@ __all__ = [
     "ApprovalStatus",
     "Artifact",
     "ArtifactPublic",
+    "EventStreamLease",
     "Role",
     "Run",
     "RunCreate",
@@ -52,6 +60,9 @@ __all__ = [
     "TenantCreate",
     "TenantOwned",
     "TenantPublic",
+    "TenantQuotas",
+    "TenantUpdate",
+    "TenantUsage",
     "TraceOutboxRow",
     "VersionCreate",
     "VersionPublic",

@@ -40,3 +40,18 @@ class TraceOutboxRow(TenantOwned, table=True):
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = created_at_field()
+
+
+class EventStreamLease(TenantOwned, table=True):
+    """An open event stream (SSE), counted against the tenant's `max_event_streams`.
+
+    The API process holding the stream renews it every heartbeat and deletes it at the end; a
+    lease that is not renewed (its process died) stops counting once it expires.
+    """
+
+    __tablename__ = "event_stream_lease"
+
+    id: str = Field(default_factory=lambda: new_id("esl"), primary_key=True, max_length=40)
+    run_id: str = Field(max_length=40)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_at: datetime = created_at_field()

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, field_validator
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel, String
 
 from backend.ids import new_id
@@ -72,6 +72,8 @@ class StepStatus(StrEnum):
 class Run(TenantOwned, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "idempotency_key", name="uq_run_idempotency_key"),
+        # Quotas count a tenant's runs of the last minute.
+        Index("ix_run_tenant_created", "tenant_id", "created_at"),
     )
 
     id: str = Field(default_factory=lambda: new_id("run"), primary_key=True, max_length=40)
@@ -107,7 +109,11 @@ class Run(TenantOwned, table=True):
 
 class RunStep(TenantOwned, table=True):
     __tablename__ = "run_step"
-    __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_run_step_seq"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "seq", name="uq_run_step_seq"),
+        # Daily usage sums a tenant's steps since midnight.
+        Index("ix_run_step_tenant_started", "tenant_id", "started_at"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("stp"), primary_key=True, max_length=40)
     run_id: str = Field(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends, status
 from sqlmodel import col, select
 
+from backend.db import TenantScope, set_scope
 from backend.deps import CanAdminister, CanRead, PlatformAdmin, SessionDep
 from backend.models import (
     ApiKeyCreate,
@@ -11,8 +12,11 @@ from backend.models import (
     Tenant,
     TenantCreate,
     TenantPublic,
+    TenantUpdate,
+    TenantUsage,
 )
 from backend.pagination import Page, PageParams, page_params, paginate
+from backend.services import quotas
 from backend.services import tenants as service
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
@@ -41,6 +45,24 @@ def list_tenants(
 @router.get("/{tenant_id}")
 def get_tenant(tenant_id: str, session: SessionDep, principal: CanRead) -> TenantPublic:
     return TenantPublic.model_validate(service.visible_tenant(session, principal, tenant_id))
+
+
+@router.patch("/{tenant_id}")
+def update_tenant(
+    tenant_id: str, body: TenantUpdate, session: SessionDep, principal: PlatformAdmin
+) -> TenantPublic:
+    """Set a tenant's quotas (platform admins). Quotas given replace those set; null makes one
+    unlimited; those not given stay."""
+    tenant = service.visible_tenant(session, principal, tenant_id)
+    return TenantPublic.model_validate(service.update_tenant(session, tenant, body))
+
+
+@router.get("/{tenant_id}/usage")
+def get_usage(tenant_id: str, session: SessionDep, principal: CanRead) -> TenantUsage:
+    """What the tenant uses now and today (UTC), beside its quotas."""
+    tenant = service.visible_tenant(session, principal, tenant_id)
+    set_scope(session, TenantScope(tenant.id))
+    return quotas.usage(session, tenant)
 
 
 @router.post("/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED)

@@ -13,6 +13,7 @@ from backend.models.run import check_transition
 from backend.pagination import Page, PageParams, paginate
 from backend.services.agents import get_agent
 from backend.services.lookup import get_or_404
+from backend.services.quotas import admit_run
 from backend.workflow_contract import AgentRunInput, RunLimits
 
 
@@ -71,6 +72,8 @@ def create_run(
     if agent.archived:
         raise conflict("agent_archived", "the agent is archived; unarchive it to run it")
     version = _pinned_version(session, agent.id, body)
+    assert agent.tenant_id is not None
+    admit_run(session, agent.tenant_id)
     run = Run(
         agent_id=agent.id,
         version_id=version.id,

@@ -7,7 +7,15 @@ from sqlmodel.sql.expression import SelectOfScalar
 from backend.auth import Principal
 from backend.db import TenantScope, set_scope
 from backend.errors import conflict, not_found
-from backend.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Tenant, TenantCreate
+from backend.models import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    Tenant,
+    TenantCreate,
+    TenantUpdate,
+)
 from backend.models.common import utcnow
 from backend.pagination import Page, PageParams, paginate
 from backend.security import GeneratedKey, display_prefix, generate_key
@@ -31,6 +39,16 @@ def visible_tenant(session: Session, principal: Principal, tenant_id: str) -> Te
     tenant = session.get(Tenant, tenant_id)
     if tenant is None or not (principal.platform_admin or tenant.id == principal.tenant_id):
         raise not_found("tenant", tenant_id)
+    return tenant
+
+
+def update_tenant(session: Session, tenant: Tenant, data: TenantUpdate) -> Tenant:
+    if data.quotas is not None:
+        given = data.quotas.model_dump(include=data.quotas.model_fields_set)
+        merged = {**tenant.tenant_quotas().model_dump(), **given}
+        tenant.quotas = {name: value for name, value in merged.items() if value is not None}
+    session.add(tenant)
+    session.commit()
     return tenant
 
 

@@ -1,0 +1,237 @@
+"""Tenant quotas: how many runs at once and per minute, tokens and cost per UTC day, open streams.
+
+Checks that admit something (a run, a stream) lock the tenant's row first, so API processes
+admitting at the same moment count one after another: a quota holds across processes. The
+daily token and cost budget is also checked by workers before every model call.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, delete, select
+
+from backend.errors import ApiError
+from backend.models import EventStreamLease, Run, RunStatus, RunStep, Tenant, TenantQuotas
+from backend.models.common import utcnow
+from backend.models.tenant import TenantUsage
+
+ACTIVE = [status.value for status in RunStatus if not status.is_terminal]
+# Nobody knows when a run will end: a client over its concurrency asks again after this.
+CONCURRENCY_RETRY_SECONDS = 5
+QUOTAS_CACHE_SECONDS = 5.0
+
+
+class DailyBudgetExceededError(Exception):
+    """A tenant has spent its tokens or cost of the day."""
+
+
+def quotas_of(session: Session, tenant_id: str) -> TenantQuotas:
+    tenant = session.get(Tenant, tenant_id)
+    return tenant.tenant_quotas() if tenant is not None else TenantQuotas()
+
+
+def _lock_tenant(session: Session, tenant_id: str) -> None:
+    """Serialise admissions of one tenant until the caller commits (a row lock on Postgres,
+    the write lock on SQLite)."""
+    session.execute(
+        update(Tenant).where(col(Tenant.id) == tenant_id).values(quotas=col(Tenant.quotas)),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _day_start(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _seconds_to_midnight(now: datetime) -> int:
+    return max(1, math.ceil((_day_start(now) + timedelta(days=1) - now).total_seconds()))
+
+
+def _exceeded(quota: str, limit: float, used: float, retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "quota_exceeded",
+        f"the tenant's quota {quota} ({limit:g}) is reached; try again in {retry_after} s",
+        {"quota": quota, "limit": limit, "used": used},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def daily_usage(session: Session, tenant_id: str, now: datetime | None = None) -> tuple[int, float]:
+    """Tokens and cost of the tenant's model steps since midnight UTC."""
+    since = _day_start(now or utcnow())
+    tokens, cost = session.execute(
+        select(
+            func.coalesce(func.sum(col(RunStep.input_tokens) + col(RunStep.output_tokens)), 0),
+            func.coalesce(func.sum(col(RunStep.cost_usd)), 0.0),
+        ).where(col(RunStep.tenant_id) == tenant_id, col(RunStep.started_at) >= since)
+    ).one()
+    return int(tokens), float(cost)
+
+
+def daily_budget_problem(
+    quotas: TenantQuotas, tokens: int, cost: float
+) -> tuple[str, float, float]:
+    """(quota, limit, used) of a daily budget that is spent, or ("", 0, 0)."""
+    if quotas.max_tokens_per_day is not None and tokens >= quotas.max_tokens_per_day:
+        return "max_tokens_per_day", quotas.max_tokens_per_day, tokens
+    if quotas.max_cost_usd_per_day is not None and cost >= quotas.max_cost_usd_per_day:
+        return "max_cost_usd_per_day", quotas.max_cost_usd_per_day, cost
+    return "", 0, 0
+
+
+def _active_runs(session: Session, tenant_id: str) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Run)
+            .where(col(Run.tenant_id) == tenant_id, col(Run.status).in_(ACTIVE))
+        ).one()
+    )
+
+
+def _runs_since(session: Session, tenant_id: str, since: datetime) -> tuple[int, datetime | None]:
+    count, oldest = session.execute(
+        select(func.count(), func.min(col(Run.created_at))).where(
+            col(Run.tenant_id) == tenant_id, col(Run.created_at) > since
+        )
+    ).one()
+    return int(count), oldest
+
+
+def admit_run(session: Session, tenant_id: str) -> None:
+    """Raise 429 if the tenant may not start another run now; else hold the tenant's lock
+    until the caller commits the run."""
+    quotas = quotas_of(session, tenant_id)
+    if not quotas.limits_runs():
+        return
+    _lock_tenant(session, tenant_id)
+    now = utcnow()
+    if quotas.max_concurrent_runs is not None:
+        active = _active_runs(session, tenant_id)
+        if active >= quotas.max_concurrent_runs:
+            raise _exceeded(
+                "max_concurrent_runs", quotas.max_concurrent_runs, active, CONCURRENCY_RETRY_SECONDS
+            )
+    if quotas.runs_per_minute is not None:
+        recent, oldest = _runs_since(session, tenant_id, now - timedelta(minutes=1))
+        if recent >= quotas.runs_per_minute:
+            frees_at = (oldest or now) + timedelta(minutes=1)
+            wait = max(1, math.ceil((frees_at - now).total_seconds()))
+            raise _exceeded("runs_per_minute", quotas.runs_per_minute, recent, wait)
+    if quotas.limits_daily_usage():
+        quota, limit, used = daily_budget_problem(quotas, *daily_usage(session, tenant_id, now))
+        if quota:
+            raise _exceeded(quota, limit, used, _seconds_to_midnight(now))
+
+
+def _open_streams(session: Session, tenant_id: str, now: datetime) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(EventStreamLease)
+            .where(
+                col(EventStreamLease.tenant_id) == tenant_id,
+                col(EventStreamLease.expires_at) > now,
+            )
+        ).one()
+    )
+
+
+def open_stream(session: Session, tenant_id: str, run_id: str, ttl_seconds: float) -> str | None:
+    """Admit an event stream: its lease id, or None when the tenant has no stream quota (then
+    nothing is recorded). Raises 429 when the tenant's streams are all open."""
+    quotas = quotas_of(session, tenant_id)
+    if quotas.max_event_streams is None:
+        return None
+    _lock_tenant(session, tenant_id)
+    now = utcnow()
+    session.execute(
+        delete(EventStreamLease).where(
+            col(EventStreamLease.tenant_id) == tenant_id, col(EventStreamLease.expires_at) <= now
+        )
+    )
+    open_now = _open_streams(session, tenant_id, now)
+    if open_now >= quotas.max_event_streams:
+        session.rollback()
+        retry = max(1, math.ceil(ttl_seconds))
+        raise _exceeded("max_event_streams", quotas.max_event_streams, open_now, retry)
+    lease = EventStreamLease(
+        tenant_id=tenant_id, run_id=run_id, expires_at=now + timedelta(seconds=ttl_seconds)
+    )
+    session.add(lease)
+    session.commit()
+    return lease.id
+
+
+def renew_stream(session: Session, lease_id: str, ttl_seconds: float) -> None:
+    session.execute(
+        update(EventStreamLease)
+        .where(col(EventStreamLease.id) == lease_id)
+        .values(expires_at=utcnow() + timedelta(seconds=ttl_seconds)),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+
+
+def close_stream(session: Session, lease_id: str) -> None:
+    session.execute(delete(EventStreamLease).where(col(EventStreamLease.id) == lease_id))
+    session.commit()
+
+
+def usage(session: Session, tenant: Tenant) -> TenantUsage:
+    now = utcnow()
+    tokens, cost = daily_usage(session, tenant.id, now)
+    recent, _oldest = _runs_since(session, tenant.id, now - timedelta(minutes=1))
+    return TenantUsage(
+        tenant_id=tenant.id,
+        day=now.date().isoformat(),
+        active_runs=_active_runs(session, tenant.id),
+        runs_last_minute=recent,
+        tokens_today=tokens,
+        cost_usd_today=round(cost, 6),
+        open_event_streams=_open_streams(session, tenant.id, now),
+        quotas=tenant.tenant_quotas(),
+    )
+
+
+@dataclass
+class _Cached:
+    quotas: TenantQuotas
+    read_at: float
+
+
+class DailyBudgetGuard:
+    """For workers: before every model call, refuse one whose tenant has spent its day.
+
+    A tenant's quotas are re-read every few seconds (they change rarely), and always before a
+    refusal, so a raised budget applies at once; usage is summed only when there is a budget.
+    """
+
+    def __init__(self) -> None:
+        self._quotas: dict[str, _Cached] = {}
+
+    def _quotas_of(self, session: Session, tenant_id: str, fresh: bool) -> TenantQuotas:
+        cached = self._quotas.get(tenant_id)
+        if fresh or cached is None or time.monotonic() - cached.read_at > QUOTAS_CACHE_SECONDS:
+            cached = _Cached(quotas_of(session, tenant_id), time.monotonic())
+            self._quotas[tenant_id] = cached
+        return cached.quotas
+
+    def check(self, session: Session, tenant_id: str) -> None:
+        quotas = self._quotas_of(session, tenant_id, fresh=False)
+        if not quotas.limits_daily_usage():
+            return
+        spent = daily_usage(session, tenant_id)
+        quota, limit, used = daily_budget_problem(quotas, *spent)
+        if quota:  # before refusing, make sure the budget was not raised meanwhile
+            quota, limit, used = daily_budget_problem(
+                self._quotas_of(session, tenant_id, fresh=True), *spent
+            )
+        if quota:
+            raise DailyBudgetExceededError(
+                f"the tenant's quota {quota} ({limit:g}) is spent for today (used {used:g})"
+            )
