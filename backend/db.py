@@ -6,6 +6,7 @@ row is stamped (or checked) at flush. A session without a scope refuses to touch
 tables at all, so a forgotten scope is an error, never a leak.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,10 +48,29 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(
             database_url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            json_serializer=storable_json,
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    return create_engine(database_url, pool_pre_ping=True, json_serializer=storable_json)
+
+
+def storable_json(value: Any) -> str:
+    """JSON for a JSON column. What a model or a tool returns may hold NUL characters, which
+    Postgres cannot store: they become U+FFFD (on SQLite too, so both answer alike) instead of
+    failing the step. The API refuses NUL in what callers send before it gets here."""
+    text = json.dumps(value)
+    return json.dumps(_without_nul(value)) if "\\u0000" in text else text
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

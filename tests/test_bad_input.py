@@ -126,6 +126,10 @@ def test_integers_past_the_database_range_in_paths_are_422(tenant_a: Api, agent_
         assert_invalid(tenant_a.get(f"/v1/runs/{run['id']}/steps/{number}/output"), "seq")
         events = tenant_a.get(f"/v1/runs/{run['id']}/events", params={"after": number})
         assert_invalid(events, "after")
+        resumed = tenant_a.get(
+            f"/v1/runs/{run['id']}/events", headers={"Last-Event-ID": str(number)}
+        )
+        assert_invalid(resumed, "Last-Event-ID")
     assert tenant_a.get(f"/v1/agents/{agent_id}/versions/{DB_INT_MAX}").status_code == 404
 
 

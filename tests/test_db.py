@@ -93,3 +93,26 @@ def test_a_stored_version_cannot_be_modified(app: FastAPI, two_tenants: tuple[st
         version.notes = "rewritten history"
         with pytest.raises(ImmutableVersionError):
             session.commit()
+
+
+def test_nul_characters_from_models_and_tools_are_stored_as_replacement_characters(
+    app: FastAPI, two_tenants: tuple[str, str]
+) -> None:
+    """What a model or a tool returns is stored on Postgres too (it refuses NUL in JSON)."""
+    first, _second = two_tenants
+    with scoped_session(app.state.engine, TenantScope(first)) as session:
+        agent = session.exec(select(Agent)).one()
+        version = AgentVersion(
+            agent_id=agent.id,
+            number=1,
+            config={"reply": "a\x00b", "tool\x00": ["\x00"], "plain": "\\u0000"},
+            config_hash="1" * 64,
+            created_by="t",
+        )
+        session.add(version)
+        session.commit()
+        version_id = version.id
+    with scoped_session(app.state.engine, TenantScope(first)) as session:
+        stored = session.get(AgentVersion, version_id)
+        assert stored is not None
+        assert stored.config == {"reply": "a\ufffdb", "tool\ufffd": ["\ufffd"], "plain": "\\u0000"}

@@ -431,3 +431,31 @@ def test_concurrent_appends_get_distinct_consecutive_ids(kind: str, database_url
         engine.dispose()
     assert [e.id for e in events] == list(range(1, 25))
     assert [e.data["i"] for e in events] == [0, 1, 2] * 8
+
+
+def test_a_tenant_opens_at_most_its_quota_of_streams(stack: LiveStack) -> None:
+    tenant = stack.tenant
+    run = run_agent(tenant, agent_with(tenant, GATED))
+    wait_for_run(tenant, run["id"], until={"awaiting_approval"})  # the stream idles now
+    quota = stack.admin.patch(
+        f"/v1/tenants/{tenant.tenant_id}", json={"quotas": {"max_event_streams": 1}}
+    )
+    assert quota.status_code == 200, quota.text
+    url = f"{stack.url}/v1/runs/{run['id']}/events"
+    usage_url = f"/v1/tenants/{tenant.tenant_id}/usage"
+    with httpx.stream("GET", url, headers=tenant.headers, timeout=10) as first:
+        assert first.status_code == 200
+        lines = first.iter_lines()
+        while not next(lines).startswith("event: approval.requested"):
+            pass
+        refused = httpx.get(url, headers=tenant.headers, timeout=10)
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["error"]["details"]["quota"] == "max_event_streams"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert tenant.ok(tenant.get(usage_url))["open_event_streams"] == 1
+    # The closed stream no longer counts: another may open.
+    deadline = time.monotonic() + 10
+    while tenant.ok(tenant.get(usage_url))["open_event_streams"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with httpx.stream("GET", url, headers=tenant.headers, timeout=10) as again:
+        assert again.status_code == 200

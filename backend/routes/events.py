@@ -6,6 +6,7 @@ it was opened with is revoked or the token has expired (checked once per heartbe
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -25,10 +26,13 @@ from backend.models.common import utcnow
 from backend.models.limits import DB_INT_MAX
 from backend.observability import EVENT_LAG_SECONDS
 from backend.services import events as service
+from backend.services import quotas
 
 log = logging.getLogger("agent_runtime.api")
 router = APIRouter(tags=["runs"])
 PAGE = 500
+# A stream's lease outlives this many missed renewals (one per heartbeat) before it stops counting.
+LEASE_HEARTBEATS = 3
 # An unreachable database: the stream waits it out, retrying this often at most.
 DATABASE_DOWN = (DBAPIError, PoolTimeoutError)
 RETRY_MAX_SECONDS = 5.0
@@ -49,9 +53,12 @@ def _start(after: int | None, last_event_id: str | None) -> int:
     if last_event_id is None:
         return after or 0
     try:
-        return max(0, int(last_event_id))
+        number = int(last_event_id)
     except ValueError:
         raise invalid("Last-Event-ID", "header", "not an event id of this API") from None
+    if number > DB_INT_MAX:
+        raise invalid("Last-Event-ID", "header", f"event ids run up to {DB_INT_MAX}")
+    return max(0, number)
 
 
 @router.get("/v1/runs/{run_id}/events", response_class=EventSourceResponse, responses=STREAM)
@@ -82,8 +89,20 @@ async def follow_run_events(
     event_log: EventLog = request.app.state.event_log
     authenticator: Authenticator = request.app.state.authenticator
     heartbeat = settings.sse_heartbeat_seconds
+    # Counted against the tenant's `max_event_streams` while open (429 when all are in use).
+    lease_ttl = LEASE_HEARTBEATS * heartbeat
+    lease = await asyncio.to_thread(quotas.open_stream, engine, tenant_id, run_id, lease_ttl)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
+        try:
+            async for message in follow():
+                yield message
+        finally:
+            if lease is not None:
+                with contextlib.suppress(Exception):  # else the lease expires on its own
+                    await asyncio.to_thread(quotas.close_stream, engine, tenant_id, lease)
+
+    async def follow() -> AsyncIterator[ServerSentEvent]:
         clock = asyncio.get_running_loop().time
         cursor, caught_up, checked_at, failures = start, False, clock(), 0
         while True:
@@ -92,6 +111,10 @@ async def follow_run_events(
                     if not await asyncio.to_thread(authenticator.still_valid, principal):
                         yield ServerSentEvent(comment=CREDENTIAL_ENDED)
                         return
+                    if lease is not None:
+                        await asyncio.to_thread(
+                            quotas.renew_stream, engine, tenant_id, lease, lease_ttl
+                        )
                     checked_at = clock()
                 if caught_up:
                     live = True

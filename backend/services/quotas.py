@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
+from backend.db import TenantScope, scoped_session
 from backend.errors import ApiError
 from backend.models import EventStreamLease, Run, RunStatus, RunStep, Tenant, TenantQuotas
 from backend.models.common import utcnow
@@ -141,45 +143,48 @@ def _open_streams(session: Session, tenant_id: str, now: datetime) -> int:
     )
 
 
-def open_stream(session: Session, tenant_id: str, run_id: str, ttl_seconds: float) -> str | None:
+def open_stream(database: Engine, tenant_id: str, run_id: str, ttl_seconds: float) -> str | None:
     """Admit an event stream: its lease id, or None when the tenant has no stream quota (then
     nothing is recorded). Raises 429 when the tenant's streams are all open."""
-    quotas = quotas_of(session, tenant_id)
-    if quotas.max_event_streams is None:
-        return None
-    _lock_tenant(session, tenant_id)
-    now = utcnow()
-    session.execute(
-        delete(EventStreamLease).where(
-            col(EventStreamLease.tenant_id) == tenant_id, col(EventStreamLease.expires_at) <= now
+    with scoped_session(database, TenantScope(tenant_id)) as session:
+        quotas = quotas_of(session, tenant_id)
+        if quotas.max_event_streams is None:
+            return None
+        _lock_tenant(session, tenant_id)
+        now = utcnow()
+        session.execute(
+            delete(EventStreamLease).where(
+                col(EventStreamLease.tenant_id) == tenant_id,
+                col(EventStreamLease.expires_at) <= now,
+            )
         )
-    )
-    open_now = _open_streams(session, tenant_id, now)
-    if open_now >= quotas.max_event_streams:
-        session.rollback()
-        retry = max(1, math.ceil(ttl_seconds))
-        raise _exceeded("max_event_streams", quotas.max_event_streams, open_now, retry)
-    lease = EventStreamLease(
-        tenant_id=tenant_id, run_id=run_id, expires_at=now + timedelta(seconds=ttl_seconds)
-    )
-    session.add(lease)
-    session.commit()
-    return lease.id
+        open_now = _open_streams(session, tenant_id, now)
+        if open_now >= quotas.max_event_streams:
+            retry = max(1, math.ceil(ttl_seconds))
+            raise _exceeded("max_event_streams", quotas.max_event_streams, open_now, retry)
+        lease = EventStreamLease(
+            tenant_id=tenant_id, run_id=run_id, expires_at=now + timedelta(seconds=ttl_seconds)
+        )
+        session.add(lease)
+        session.commit()
+        return lease.id
 
 
-def renew_stream(session: Session, lease_id: str, ttl_seconds: float) -> None:
-    session.execute(
-        update(EventStreamLease)
-        .where(col(EventStreamLease.id) == lease_id)
-        .values(expires_at=utcnow() + timedelta(seconds=ttl_seconds)),
-        execution_options={"synchronize_session": False},
-    )
-    session.commit()
+def renew_stream(database: Engine, tenant_id: str, lease_id: str, ttl_seconds: float) -> None:
+    with scoped_session(database, TenantScope(tenant_id)) as session:
+        session.execute(
+            update(EventStreamLease)
+            .where(col(EventStreamLease.id) == lease_id)
+            .values(expires_at=utcnow() + timedelta(seconds=ttl_seconds)),
+            execution_options={"synchronize_session": False},
+        )
+        session.commit()
 
 
-def close_stream(session: Session, lease_id: str) -> None:
-    session.execute(delete(EventStreamLease).where(col(EventStreamLease.id) == lease_id))
-    session.commit()
+def close_stream(database: Engine, tenant_id: str, lease_id: str) -> None:
+    with scoped_session(database, TenantScope(tenant_id)) as session:
+        session.execute(delete(EventStreamLease).where(col(EventStreamLease.id) == lease_id))
+        session.commit()
 
 
 def usage(session: Session, tenant: Tenant) -> TenantUsage:
