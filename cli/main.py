@@ -222,31 +222,33 @@ def dev(
         if not no_ui:
             with console.status("starting the workbench (its very first start builds it)"):
                 _wait_answering(f"{ui_url}/ping", supervisor, timeout=300)
+        console.print(
+            Panel.fit(
+                (
+                    ""
+                    if no_ui
+                    else f"Workbench   {ui_url}   "
+                    + ("(sign in with OIDC)" if settings.oidc_issuer else "(as the local admin)")
+                    + "\n"
+                )
+                + f"API         {api_url}   (OpenAPI docs: {api_url}/docs)\n"
+                f"Temporal    {temporal_address}\n"
+                f"Data dir    {data_dir}\n"
+                f"Admin key   {key}\n"
+                f"            (also in {settings.admin_key_file})",
+                title="Agent Runtime is up",
+                border_style="green",
+            )
+        )
+        console.print(f"Try:  export AGENT_RUNTIME_TOKEN=$(cat {settings.admin_key_file})")
+        auth = 'curl -H "Authorization: Bearer $AGENT_RUNTIME_TOKEN"'
+        console.print(f"      {auth} {api_url}/v1/agents")
     except StopRequestedError:
         supervisor.stop_all()
         raise typer.Exit(0) from None
     except BaseException:
         supervisor.stop_all()
         raise
-    console.print(
-        Panel.fit(
-            (
-                ""
-                if no_ui
-                else f"Workbench   {ui_url}   "
-                + ("(sign in with OIDC)\n" if settings.oidc_issuer else "(as the local admin)\n")
-            )
-            + f"API         {api_url}   (OpenAPI docs: {api_url}/docs)\n"
-            f"Temporal    {temporal_address}\n"
-            f"Data dir    {data_dir}\n"
-            f"Admin key   {key}\n"
-            f"            (also in {settings.admin_key_file})",
-            title="Agent Runtime is up",
-            border_style="green",
-        )
-    )
-    console.print(f"Try:  export AGENT_RUNTIME_TOKEN=$(cat {settings.admin_key_file})")
-    console.print(f'      curl -H "Authorization: Bearer $AGENT_RUNTIME_TOKEN" {api_url}/v1/agents')
     raise typer.Exit(supervisor.wait())
 
 
