@@ -121,7 +121,14 @@ def engine_env(
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    """Tests that run agents ask for `engine_env`; the others never start an engine."""
+    return settings_for_test(database_url, tmp_path, request)
+
+
+def settings_for_test(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest, **without_engine: object
+) -> Settings:
+    """Tests that run agents ask for `engine_env`; the others never start an engine (and get
+    `without_engine` on top)."""
     if "engine_env" in request.fixturenames:
         env = request.getfixturevalue("engine_env")
         return make_settings(
@@ -131,7 +138,7 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
             AGENT_RUNTIME_TASK_QUEUE=env["AGENT_RUNTIME_TASK_QUEUE"],
             RUN_STEPS_PER_EXECUTION=6,
         )
-    return make_settings(database_url, tmp_path)
+    return make_settings(database_url, tmp_path, **without_engine)
 
 
 @pytest.fixture

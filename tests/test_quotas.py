@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from backend.main import create_app
 from backend.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import settings_for_test
 from tests.helpers import Api, agent_with, calc, free_port, script, steps_of, wait_for_run
 
 QUICK = script({"text": "ok"})
@@ -66,16 +66,10 @@ def test_bad_quotas_are_422_naming_the_field(
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    if "engine_env" in request.fixturenames:
-        env = request.getfixturevalue("engine_env")
-        return make_settings(
-            database_url,
-            Path(env["AGENT_RUNTIME_DATA_DIR"]),
-            TEMPORAL_ADDRESS=env["TEMPORAL_ADDRESS"],
-            AGENT_RUNTIME_TASK_QUEUE=env["AGENT_RUNTIME_TASK_QUEUE"],
-        )
-    # No engine answers here: runs stay queued, so they stay active.
-    return make_settings(database_url, tmp_path, TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}")
+    # Without an engine answering, runs stay queued, so they stay active.
+    return settings_for_test(
+        database_url, tmp_path, request, TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}"
+    )
 
 
 def test_concurrent_runs_beyond_the_quota_get_429(admin: Api, tenant_a: Api) -> None:
