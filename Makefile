@@ -30,7 +30,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
-	$(BIN)/python -m compileall -q backend worker cli client > /dev/null
+	$(BIN)/python -m compileall -q core backend worker cli client > /dev/null
 	touch $@
 
 install: $(STAMP) $(BUN) $(WORKBENCH_BUILD)

@@ -13,12 +13,12 @@ from joserfc.jwk import KeySet
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
-from backend.db import AllTenants, set_scope
 from backend.errors import forbidden, not_found, unauthorized
-from backend.models import ApiKey, Role, Tenant
-from backend.models.common import utcnow
 from backend.security import parse_key, secret_matches
 from backend.settings import Settings
+from core.db import AllTenants, set_scope
+from core.models import ApiKey, Role, Tenant
+from core.models.common import utcnow
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from backend.auth import Authenticator, Principal
-from backend.db import TenantScope, set_scope
 from backend.errors import forbidden
-from backend.models import Role
-from backend.objectstore import ObjectStore
 from backend.settings import Settings
+from core.db import TenantScope, set_scope
+from core.models import Role
+from core.objectstore import ObjectStore
 
 bearer = HTTPBearer(auto_error=False, description="An API key (`ark_...`) or an OIDC access token.")
 

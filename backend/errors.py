@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.models.agent_config import TOOL_TYPES
-from backend.models.run import InvalidTransitionError
+from core.models.agent_config import TOOL_TYPES
+from core.models.run import InvalidTransitionError
 
 
 class ErrorDetail(BaseModel):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from backend.models.limits import JSON_INT_MAX, JSON_INT_MIN, MAX_JSON_DEPTH
+from core.models.limits import JSON_INT_MAX, JSON_INT_MIN, MAX_JSON_DEPTH
 
 # In JSON text a NUL or a surrogate can only be an escape; NaN/Infinity are bare words; a number
 # past 64 bits has 19+ digits; a float overflowing to infinity has a 3-digit exponent.

@@ -7,11 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend.auth import Authenticator
-from backend.db import make_engine
 from backend.errors import ERROR_RESPONSES, install_error_handlers
-from backend.event_store import event_log_from_settings
-from backend.objectstore import object_store_from_settings
-from backend.observability import configure_logging
 from backend.outages import install_outage_handlers
 from backend.request_guard import RequestGuard
 from backend.routes import (
@@ -28,6 +24,10 @@ from backend.routes import (
 from backend.services.engine import RunEngine
 from backend.services.run_starter import RunStarter
 from backend.settings import Settings
+from core.db import make_engine
+from core.event_store import event_log_from_settings
+from core.objectstore import object_store_from_settings
+from core.observability import configure_logging
 
 API_VERSION = "0.1.0"
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from backend.errors import ApiError, error_response
-from backend.objectstore import ObjectNotFoundError, ObjectStoreError
+from core.objectstore import ObjectNotFoundError, ObjectStoreError
 
 log = logging.getLogger("agent_runtime.api")
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.errors import invalid
-from backend.models.limits import DB_INT_MAX
+from core.models.limits import DB_INT_MAX
 
 # Sort keys are ids, names and numbers: a longer cursor is none this API issued.
 MAX_CURSOR_CHARS = 400

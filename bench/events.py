@@ -28,12 +28,12 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import Client
 
-from backend.db import make_engine
-from backend.migrate import upgrade
 from backend.services.bootstrap import ensure_admin_key
 from bench.bare import BareFirstStart
 from cli.temporal_server import free_port
 from client import AgentRuntimeClient
+from core.db import make_engine
+from core.migrate import upgrade
 from tests.stack import start_api, start_temporal, start_worker, stop_process
 
 # Seven steps a run: three model turns calling the calculator, its three calls, an answer.

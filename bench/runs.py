@@ -20,15 +20,15 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import Client
 
-from backend.db import AllTenants, TenantScope, make_engine, scoped_session
-from backend.migrate import upgrade
-from backend.models import AgentCreate, Run, Tenant, VersionCreate
 from backend.services.agents import create_agent, publish_version
 from backend.services.runs import workflow_input
 from backend.settings import Settings
-from backend.workflow_contract import WORKFLOW_NAME
 from bench.bare import STEPS, BareThreeSteps
 from cli.temporal_server import free_port
+from core.contract import WORKFLOW_NAME
+from core.db import AllTenants, TenantScope, make_engine, scoped_session
+from core.migrate import upgrade
+from core.models import AgentCreate, Run, Tenant, VersionCreate
 from tests.stack import start_temporal, start_worker, stop_process
 
 SCRIPT = [

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
-from backend.settings import DEFAULT_DATA_DIR
 from cli.run_command import run
 from cli.supervisor import Child, StopRequestedError, Supervisor, raise_on_sigterm
+from core.settings import DEFAULT_DATA_DIR
 
 app = typer.Typer(no_args_is_help=True, help="Agent Runtime: durable AI agents.")
 console = Console()
@@ -39,8 +39,8 @@ def _use_data_dir(data_dir: Path) -> Path:
 @app.command()
 def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Upgrade the database (DATABASE_URL, or the embedded SQLite file) to the latest schema."""
-    from backend.migrate import upgrade_from_settings
     from backend.settings import Settings
+    from core.migrate import upgrade_from_settings
 
     _use_data_dir(data_dir)
     upgrade_from_settings(Settings())
@@ -50,9 +50,9 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 @app.command("admin-key")
 def admin_key(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Print the platform admin API key, creating it (and the `default` tenant) if needed."""
-    from backend.db import make_engine
     from backend.services.bootstrap import ensure_admin_key
     from backend.settings import Settings
+    from core.db import make_engine
 
     _use_data_dir(data_dir)
     settings = Settings()
@@ -155,11 +155,11 @@ def dev(
     ui_port: Annotated[int, typer.Option(help="Port of the workbench (the web UI).")] = 3000,
 ) -> None:
     """Run the whole product on this machine: engine, migrations, API, a worker, the workbench."""
-    from backend.db import make_engine
-    from backend.migrate import upgrade_from_settings
     from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agent
     from backend.settings import Settings
     from cli.temporal_server import dev_server_command, port_in_use, wait_for_port
+    from core.db import make_engine
+    from core.migrate import upgrade_from_settings
 
     data_dir = _use_data_dir(data_dir)
     settings = Settings()

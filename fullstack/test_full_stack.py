@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import redis
 
-from backend.db import make_engine
 from backend.services.bootstrap import ensure_admin_key
 from client import AgentRuntimeClient
+from core.db import make_engine
 from tests.conftest import fresh_postgres_database, require_postgres
 from tests.helpers import free_port
 from tests.langfuse_receiver import LangfuseReceiver, running_receiver

@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.migrate import upgrade_from_settings
 from backend.settings import Settings
+from core.migrate import upgrade_from_settings
 
 if __name__ == "__main__":
     upgrade_from_settings(Settings())

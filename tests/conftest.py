@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import backend.models  # noqa: F401  (registers the tables)
+import core.models  # noqa: F401  (registers the tables)
 from backend.main import create_app
-from backend.migrate import upgrade
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
+from core.migrate import upgrade
 from tests.helpers import Api
 from tests.s3_server import S3Server, running_seaweedfs
 from tests.stack import running_temporal, running_worker

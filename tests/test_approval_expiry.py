@@ -14,12 +14,12 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from backend.db import AllTenants, TenantScope, make_engine, scoped_session
-from backend.event_store import DatabaseEventLog
-from backend.models import AgentCreate, Approval, Run, RunCreate, RunStep, Tenant, VersionCreate
-from backend.objectstore import FilesystemStore
 from backend.services import agents, runs
-from backend.workflow_contract import WORKFLOW_NAME, AgentRunInput, AgentRunResult
+from core.contract import WORKFLOW_NAME, AgentRunInput, AgentRunResult
+from core.db import AllTenants, TenantScope, make_engine, scoped_session
+from core.event_store import DatabaseEventLog
+from core.models import AgentCreate, Approval, Run, RunCreate, RunStep, Tenant, VersionCreate
+from core.objectstore import FilesystemStore
 from tests.helpers import calc, script
 from worker.activities import RunActivities
 from worker.pricing import PriceTable

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from backend.models.limits import DB_INT_MAX, MAX_JSON_DEPTH
+from core.models.limits import DB_INT_MAX, MAX_JSON_DEPTH
 from tests.helpers import Api, agent_with, error_fields, scripted_config
 
 MIB = 1024 * 1024

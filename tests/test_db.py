@@ -5,9 +5,9 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from backend.db import AllTenants, TenantScope, UnscopedAccessError, scoped_session
-from backend.models import Agent, AgentVersion, Tenant
-from backend.models.version import ImmutableVersionError
+from core.db import AllTenants, TenantScope, UnscopedAccessError, scoped_session
+from core.models import Agent, AgentVersion, Tenant
+from core.models.version import ImmutableVersionError
 
 
 @pytest.fixture

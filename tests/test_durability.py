@@ -112,8 +112,8 @@ def test_a_killed_api_loses_no_run(engine: Engine, tmp_path: Path) -> None:
     api_process = start_api(env, port, tmp_path / "api.log")
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            from backend.db import make_engine
             from backend.settings import Settings
+            from core.db import make_engine
 
             settings = Settings(**{k: v for k, v in env.items()})  # type: ignore[arg-type]
             db = make_engine(settings.resolved_database_url)

@@ -9,9 +9,9 @@ from typing import TypeVar
 
 import pytest
 
-from backend.db import TenantScope, make_engine, scoped_session
-from backend.event_store import DatabaseEventLog, RedisEventLog
-from backend.events import NewEvent, RunEvent
+from core.db import TenantScope, make_engine, scoped_session
+from core.event_store import DatabaseEventLog, RedisEventLog
+from core.events import NewEvent, RunEvent
 from tests.faults.redis_server import RedisServer, running_redis
 from tests.helpers import free_port
 from tests.test_events import a_queued_run

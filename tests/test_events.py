@@ -21,16 +21,16 @@ import redis
 from fastapi import FastAPI
 
 from backend.auth import Authenticator, Principal
-from backend.db import AllTenants, TenantScope, make_engine, scoped_session
-from backend.event_store import DatabaseEventLog, RedisEventLog
-from backend.events import EventLog, RunEvent
-from backend.models import AgentCreate, ApiKey, Role, RunCreate, Tenant, VersionCreate
-from backend.models.common import utcnow
 from backend.routes.events import CREDENTIAL_ENDED
 from backend.services import agents, runs
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
 from client import AgentRuntimeClient
+from core.db import AllTenants, TenantScope, make_engine, scoped_session
+from core.event_store import DatabaseEventLog, RedisEventLog
+from core.events import EventLog, RunEvent
+from core.models import AgentCreate, ApiKey, Role, RunCreate, Tenant, VersionCreate
+from core.models.common import utcnow
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.helpers import Api, agent_with, calc, free_port, run_agent, script, wait_for_run
 from tests.private_engine import Engine

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.objectstore import FilesystemStore, ObjectStoreError
+from core.objectstore import FilesystemStore, ObjectStoreError
 from tests.helpers import free_port
 from worker.infra_retry import is_infrastructure_error, retry_infrastructure
 

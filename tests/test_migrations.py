@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from backend.db import make_engine
-from backend.migrate import downgrade, upgrade
+from core.db import make_engine
+from core.migrate import downgrade, upgrade
 from tests.conftest import fresh_postgres_database, require_postgres
 
 TABLES = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.objectstore import (
+from core.objectstore import (
     FilesystemStore,
     ObjectInfo,
     ObjectNotFoundError,
@@ -18,7 +18,7 @@ from backend.objectstore import (
     object_store_from_settings,
     parse_s3_endpoint,
 )
-from backend.settings import CommonSettings
+from core.settings import CommonSettings
 from tests.helpers import free_port
 from tests.s3_server import S3Server
 

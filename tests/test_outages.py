@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.main import create_app
-from backend.migrate import upgrade
 from backend.security import generate_key
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
+from core.migrate import upgrade
 from tests.conftest import (
     POSTGRES_ADMIN_URL,
     fresh_postgres_database,

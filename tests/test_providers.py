@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.models.agent_config import ModelSpec
+from core.models.agent_config import ModelSpec
 from tests.provider_doubles import (
     HttpDouble,
     RecordedRequest,

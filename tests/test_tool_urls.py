@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from backend.models.agent_config import BuiltinTool, HttpTool
+from core.models.agent_config import BuiltinTool, HttpTool
 from tests.helpers import Api, agent_with, run_agent, script, steps_of, wait_for_run
 from worker.tools import ToolContext, execute
 from worker.types import ToolError

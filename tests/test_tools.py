@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pydantic import ValidationError
 
-from backend.models.agent_config import BuiltinTool, HttpTool
+from core.models.agent_config import BuiltinTool, HttpTool
 from worker.tools import HTTP_MAX_RESPONSE_BYTES, ToolContext, execute
 from worker.types import ToolError
 

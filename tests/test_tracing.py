@@ -23,8 +23,9 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from backend.db import AllTenants, TenantScope, make_engine, scoped_session
-from backend.models import (
+from backend.services import agents, runs
+from core.db import AllTenants, TenantScope, make_engine, scoped_session
+from core.models import (
     Agent,
     AgentCreate,
     AgentVersion,
@@ -40,8 +41,7 @@ from backend.models import (
     TraceOutboxRow,
     VersionCreate,
 )
-from backend.services import agents, runs
-from backend.settings import CommonSettings
+from core.settings import CommonSettings
 from tests.helpers import (
     agent_with,
     calc,

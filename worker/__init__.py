@@ -1,4 +1,4 @@
 """Execution plane: Temporal workflows, activities, model providers, tools and trace sinks.
 
-It imports the domain models and schemas from `backend.models`, never the API layer.
+It imports the domain models and schemas from `core.models`, never the API layer.
 """

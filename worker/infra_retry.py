@@ -21,7 +21,7 @@ import psycopg
 from sqlalchemy import exc as sa_exc
 from temporalio import activity
 
-from backend.objectstore import ObjectNotFoundError, ObjectStoreError
+from core.objectstore import ObjectNotFoundError, ObjectStoreError
 
 log = logging.getLogger("agent_runtime.worker")
 T = TypeVar("T")

@@ -12,14 +12,14 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-import backend.workflow_contract as workflow_contract_module
-import worker.contract as contract_module
+import core.contract as contract_module
+import core.contract as workflow_contract_module
 import worker.workflows as workflows_module
-from backend.db import make_engine
-from backend.event_store import event_log_from_settings
-from backend.events import EventLog
-from backend.objectstore import ObjectStore, ObjectStoreError, object_store_from_settings
-from backend.observability import configure_logging
+from core.db import make_engine
+from core.event_store import event_log_from_settings
+from core.events import EventLog
+from core.objectstore import ObjectStore, ObjectStoreError, object_store_from_settings
+from core.observability import configure_logging
 from worker.activities import RunActivities
 from worker.pricing import PriceTable
 from worker.providers.registry import build_providers

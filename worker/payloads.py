@@ -8,8 +8,8 @@ step (the worker rebuilding a transcript, the API serving it) fetches the payloa
 import json
 from typing import Any
 
-from backend.models import RunStep
-from backend.objectstore import ObjectStore
+from core.models import RunStep
+from core.objectstore import ObjectStore
 
 DEFAULT_INLINE_LIMIT_BYTES = 64 * 1024
 PREVIEW_CHARACTERS = 500

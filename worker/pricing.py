@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 
-from backend.models.agent_config import ModelSpec
+from core.models.agent_config import ModelSpec
 
 
 @dataclass(frozen=True)

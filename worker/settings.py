@@ -2,7 +2,7 @@
 
 from pydantic import Field, SecretStr
 
-from backend.settings import CommonSettings
+from core.settings import CommonSettings
 
 
 class WorkerSettings(CommonSettings):

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from jsonschema import Draft202012Validator
 
-from backend.models.agent_config import (
+from core.models.agent_config import (
     BUILTIN_TOOLS,
     URL_PLACEHOLDER,
     BuiltinTool,

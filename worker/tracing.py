@@ -36,8 +36,8 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from backend.db import AllTenants, scoped_session
-from backend.models import (
+from core.db import AllTenants, scoped_session
+from core.models import (
     Approval,
     Run,
     RunStatus,
@@ -46,9 +46,9 @@ from backend.models import (
     StepStatus,
     TraceOutboxRow,
 )
-from backend.models.common import utcnow
-from backend.observability import OUTBOX_DEPTH
-from backend.settings import CommonSettings
+from core.models.common import utcnow
+from core.observability import OUTBOX_DEPTH
+from core.settings import CommonSettings
 from worker.settings import WorkerSettings
 
 log = logging.getLogger("agent_runtime.worker.tracing")

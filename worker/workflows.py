@@ -9,15 +9,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from backend.workflow_contract import (
+    from core.contract import (
         APPROVAL_SIGNAL,
+        CALL_MODEL,
+        EXPIRE_APPROVAL,
+        FINISH_RUN,
+        NON_RETRYABLE_ERRORS,
+        REQUEST_APPROVAL,
+        RUN_TOOL,
         WORKFLOW_NAME,
         AgentRunInput,
         AgentRunResult,
         ApprovalDecided,
-    )
-    from worker.contract import (
-        NON_RETRYABLE_ERRORS,
         ApprovalOutcome,
         ApprovalRef,
         ApprovalRequested,
@@ -124,7 +127,7 @@ class AgentRunWorkflow:
             self._check_limits(state)
             self.in_flight = (state.next_seq, "model", "")
             model: ModelStepResult = await workflow.execute_activity(
-                "call_model",
+                CALL_MODEL,
                 ModelStepInput(state.run_id, state.tenant_id, state.next_seq),
                 result_type=ModelStepResult,
                 start_to_close_timeout=STEP_TIMEOUT,
@@ -146,7 +149,7 @@ class AgentRunWorkflow:
                 if index < len(model.needs_approval) and model.needs_approval[index]:
                     approval_id = await self._approval(state, model.seq, index)
                 await workflow.execute_activity(
-                    "run_tool",
+                    RUN_TOOL,
                     ToolStepInput(
                         state.run_id,
                         state.tenant_id,
@@ -172,7 +175,7 @@ class AgentRunWorkflow:
     async def _approval(self, state: AgentRunInput, model_seq: int, index: int) -> str | None:
         """Ask for a decision on a tool call and wait for it, durably, until it expires."""
         requested: ApprovalRequested = await workflow.execute_activity(
-            "request_approval",
+            REQUEST_APPROVAL,
             ApprovalRequestInput(state.run_id, state.tenant_id, state.next_seq, model_seq, index),
             result_type=ApprovalRequested,
             start_to_close_timeout=BOOKKEEPING_TIMEOUT,
@@ -193,7 +196,7 @@ class AgentRunWorkflow:
             if approval_id not in self.decisions:
                 # Expired, unless a decision was recorded whose signal never arrived.
                 await workflow.execute_activity(
-                    "expire_approval",
+                    EXPIRE_APPROVAL,
                     ApprovalRef(state.run_id, state.tenant_id, approval_id),
                     result_type=ApprovalOutcome,
                     start_to_close_timeout=BOOKKEEPING_TIMEOUT,
@@ -233,7 +236,7 @@ class AgentRunWorkflow:
         self, state: AgentRunInput, status: str, code: str, message: str
     ) -> AgentRunResult:
         await workflow.execute_local_activity(
-            "finish_run",
+            FINISH_RUN,
             FinishRunInput(state.run_id, state.tenant_id, status, code, message, self.in_flight),
             start_to_close_timeout=FINISH_TIMEOUT,
             retry_policy=FINISH_RETRY,

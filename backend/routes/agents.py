@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from backend.deps import CanRead, CanWrite, TenantSessionDep
-from backend.models import AgentCreate, AgentPublic, AgentUpdate
 from backend.pagination import Page, PageParams, page_params
 from backend.services import agents as service
+from core.models import AgentCreate, AgentPublic, AgentUpdate
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from backend.deps import CanRead, CanWrite, TenantSessionDep
 from backend.errors import ApiError, ErrorResponse
-from backend.models import ApprovalDecide, ApprovalPublic, ApprovalStatus
 from backend.pagination import Page, PageParams, page_params
 from backend.services import approvals as service
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
-from backend.workflow_contract import ApprovalDecided
+from core.contract import ApprovalDecided
+from core.models import ApprovalDecide, ApprovalPublic, ApprovalStatus
 
 router = APIRouter(tags=["approvals"])
 Paging = Annotated[PageParams, Depends(page_params)]

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import StreamingResponse
 
 from backend.deps import CanRead, ObjectStoreDep, TenantSessionDep
-from backend.models import ArtifactPublic, StepPublic
-from backend.models.limits import DB_INT_MAX
 from backend.pagination import Page, PageParams, page_params
 from backend.services import artifacts as service
+from core.models import ArtifactPublic, StepPublic
+from core.models.limits import DB_INT_MAX
 
 router = APIRouter(tags=["artifacts"])
 Paging = Annotated[PageParams, Depends(page_params)]

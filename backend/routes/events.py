@@ -21,12 +21,12 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from backend.auth import Authenticator
 from backend.deps import CanRead, EngineDep, SettingsDep
 from backend.errors import invalid
-from backend.events import EventLog, RunEvent
-from backend.models.common import utcnow
-from backend.models.limits import DB_INT_MAX
-from backend.observability import EVENT_LAG_SECONDS
 from backend.services import events as service
 from backend.services import quotas
+from core.events import EventLog, RunEvent
+from core.models.common import utcnow
+from core.models.limits import DB_INT_MAX
+from core.observability import EVENT_LAG_SECONDS
 
 log = logging.getLogger("agent_runtime.api")
 router = APIRouter(tags=["runs"])

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.deps import EngineDep
-from backend.migrate import alembic_config
+from core.migrate import alembic_config
 
 router = APIRouter(tags=["health"])
 

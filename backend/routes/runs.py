@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from backend.deps import CanRead, CanWrite, SettingsDep, TenantSessionDep
 from backend.errors import ApiError, ErrorResponse
-from backend.events import run_ended_event, status_event
-from backend.models import RunCreate, RunPublic, RunStatus, StepPublic
-from backend.observability import RUNS_FINISHED, RUNS_STARTED
 from backend.pagination import Page, PageParams, page_params
 from backend.services import runs as service
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
+from core.events import run_ended_event, status_event
+from core.models import RunCreate, RunPublic, RunStatus, StepPublic
+from core.observability import RUNS_FINISHED, RUNS_STARTED
 
 log = logging.getLogger("agent_runtime.api")
 
@@ -109,10 +109,7 @@ def cancel_run(
         running = from_thread.run(_engine(request).cancel, run.id)
     except EngineUnavailableError as exc:
         raise ApiError(503, "engine_unavailable", str(exc)) from None
-    if not running:
-        session.refresh(run)
-        if not RunStatus(run.status).is_terminal:
-            service.mark_cancelled(session, run)
-            RUNS_FINISHED.labels(RunStatus.cancelled.value).inc()
-            publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
+    if not running and service.mark_cancelled(session, run):
+        RUNS_FINISHED.labels(RunStatus.cancelled.value).inc()
+        publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
     return RunPublic.of(run)

@@ -3,9 +3,12 @@
 from fastapi import APIRouter, Depends, status
 from sqlmodel import col, select
 
-from backend.db import TenantScope, set_scope
 from backend.deps import CanAdminister, CanRead, PlatformAdmin, SessionDep
-from backend.models import (
+from backend.pagination import Page, PageParams, page_params, paginate
+from backend.services import quotas
+from backend.services import tenants as service
+from core.db import TenantScope, set_scope
+from core.models import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
@@ -15,9 +18,6 @@ from backend.models import (
     TenantUpdate,
     TenantUsage,
 )
-from backend.pagination import Page, PageParams, page_params, paginate
-from backend.services import quotas
-from backend.services import tenants as service
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 Paging = Depends(page_params)

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Path, status
 
 from backend.deps import CanRead, CanWrite, PrincipalDep, TenantSessionDep
 from backend.errors import ApiError
-from backend.models import VersionCreate, VersionPublic
-from backend.models.limits import DB_INT_MAX
 from backend.pagination import Page, PageParams, page_params
 from backend.services import agents as service
+from core.models import VersionCreate, VersionPublic
+from core.models.limits import DB_INT_MAX
 
 router = APIRouter(prefix="/v1/agents/{agent_id}/versions", tags=["versions"])
 VersionNumber = Annotated[

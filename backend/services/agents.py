@@ -5,7 +5,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.errors import conflict, not_found
-from backend.models import (
+from backend.pagination import Page, PageParams, paginate
+from backend.services.lookup import get_or_404
+from core.models import (
     Agent,
     AgentCreate,
     AgentPublic,
@@ -15,9 +17,7 @@ from backend.models import (
     VersionCreate,
     VersionPublic,
 )
-from backend.models.common import utcnow
-from backend.pagination import Page, PageParams, paginate
-from backend.services.lookup import get_or_404
+from core.models.common import utcnow
 
 PUBLISH_ATTEMPTS = 5
 

@@ -8,12 +8,14 @@ whose approval expires reads any decision recorded meanwhile.
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from backend.errors import ApiError, conflict, invalid, not_found
-from backend.events import NewEvent, approval_decided_event, status_event
-from backend.models import (
+from backend.pagination import Page, PageParams, paginate
+from backend.services.runs import get_run
+from core import transitions
+from core.events import NewEvent, approval_decided_event, status_event
+from core.models import (
     AgentVersion,
     Approval,
     ApprovalDecide,
@@ -22,10 +24,8 @@ from backend.models import (
     Run,
     RunStatus,
 )
-from backend.models.agent_config import tool_parameters
-from backend.models.common import utcnow
-from backend.pagination import Page, PageParams, paginate
-from backend.services.runs import get_run
+from core.models.agent_config import tool_parameters
+from core.models.common import utcnow
 
 DECISIONS = {"approve": ApprovalStatus.approved, "reject": ApprovalStatus.rejected}
 
@@ -110,32 +110,22 @@ def decide(
     now = utcnow()
     if approval.expires_at is not None and approval.expires_at <= now:
         raise conflict("approval_expired", "this approval expired; the run treats it as rejected")
-    decided = session.execute(
-        update(Approval)
-        .where(
-            col(Approval.id) == approval.id,
-            col(Approval.status) == ApprovalStatus.pending.value,
-        )
-        .values(
-            status=wanted.value,
-            decided_by=decided_by,
-            decided_at=now,
-            comment=body.comment,
-            edited_arguments=body.arguments,
-        )
+    decided = transitions.decide_approval(
+        session,
+        approval.id,
+        wanted,
+        decided_by=decided_by,
+        comment=body.comment,
+        edited_arguments=body.arguments,
     )
-    if not getattr(decided, "rowcount", 0):
+    if not decided:
         session.rollback()
         session.refresh(approval)
         raise conflict("approval_decided", f"this approval is already {approval.status}")
-    resumed = session.execute(
-        update(Run)
-        .where(col(Run.id) == run.id, col(Run.status) == RunStatus.awaiting_approval.value)
-        .values(status=RunStatus.running.value)
-    )
+    resumed = transitions.resume(session, run.id)
     session.commit()
     session.refresh(approval)
     events = [approval_decided_event(approval)]
-    if getattr(resumed, "rowcount", 0):
+    if resumed:
         events.append(status_event(RunStatus.running.value))
     return approval, events

@@ -8,10 +8,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backend.errors import ApiError, not_found
-from backend.models import Artifact, ArtifactPublic, RunStep, StepPublic
-from backend.objectstore import ObjectNotFoundError, ObjectStore, ObjectStoreError
 from backend.pagination import Page, PageParams, paginate
 from backend.services.runs import get_run
+from core.models import Artifact, ArtifactPublic, RunStep, StepPublic
+from core.objectstore import ObjectNotFoundError, ObjectStore, ObjectStoreError
 
 PAYLOAD_FIELDS = ("input", "output")
 

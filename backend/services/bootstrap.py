@@ -6,12 +6,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from backend.db import AllTenants, TenantScope, scoped_session
-from backend.models import Agent, AgentCreate, ApiKey, Role, Tenant, VersionCreate
-from backend.models.api_key import ApiKeyCreate
 from backend.security import key_material
 from backend.services.agents import create_agent, publish_version
 from backend.services.tenants import create_api_key
+from core.db import AllTenants, TenantScope, scoped_session
+from core.models import Agent, AgentCreate, ApiKey, Role, Tenant, VersionCreate
+from core.models.api_key import ApiKeyCreate
 
 DEFAULT_TENANT = "default"
 ADMIN_KEY_NAME = "platform admin (bootstrap)"

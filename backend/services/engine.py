@@ -7,7 +7,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from backend.workflow_contract import (
+from core.contract import (
     APPROVAL_SIGNAL,
     TASK_QUEUE,
     WORKFLOW_NAME,

@@ -4,15 +4,15 @@ is gone (a finished run whose Redis stream expired)."""
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from backend.db import TenantScope, scoped_session
-from backend.events import (
+from backend.services.runs import get_run
+from core.db import TenantScope, scoped_session
+from core.events import (
     RunEvent,
     run_ended_event,
     step_completed_event,
     step_started_event,
 )
-from backend.models import RunStatus, RunStep
-from backend.services.runs import get_run
+from core.models import RunStatus, RunStep
 
 
 def run_status(engine: Engine, tenant_id: str, run_id: str) -> RunStatus:

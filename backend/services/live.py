@@ -5,7 +5,7 @@ import logging
 from anyio import from_thread
 from fastapi import Request
 
-from backend.events import EventLog, NewEvent
+from core.events import EventLog, NewEvent
 
 log = logging.getLogger("agent_runtime.api")
 

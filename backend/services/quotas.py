@@ -6,33 +6,22 @@ daily token and cost budget is also checked by workers before every model call.
 """
 
 import math
-import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from backend.db import TenantScope, scoped_session
 from backend.errors import ApiError
-from backend.models import EventStreamLease, Run, RunStatus, RunStep, Tenant, TenantQuotas
-from backend.models.common import utcnow
-from backend.models.tenant import TenantUsage
+from core.budget import daily_budget_problem, daily_usage, day_start, quotas_of
+from core.db import TenantScope, scoped_session
+from core.models import EventStreamLease, Run, RunStatus, Tenant
+from core.models.common import utcnow
+from core.models.tenant import TenantUsage
 
 ACTIVE = [status.value for status in RunStatus if not status.is_terminal]
 # Nobody knows when a run will end: a client over its concurrency asks again after this.
 CONCURRENCY_RETRY_SECONDS = 5
-QUOTAS_CACHE_SECONDS = 5.0
-
-
-class DailyBudgetExceededError(Exception):
-    """A tenant has spent its tokens or cost of the day."""
-
-
-def quotas_of(session: Session, tenant_id: str) -> TenantQuotas:
-    tenant = session.get(Tenant, tenant_id)
-    return tenant.tenant_quotas() if tenant is not None else TenantQuotas()
 
 
 def _lock_tenant(session: Session, tenant_id: str) -> None:
@@ -44,12 +33,8 @@ def _lock_tenant(session: Session, tenant_id: str) -> None:
     )
 
 
-def _day_start(now: datetime) -> datetime:
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def _seconds_to_midnight(now: datetime) -> int:
-    return max(1, math.ceil((_day_start(now) + timedelta(days=1) - now).total_seconds()))
+    return max(1, math.ceil((day_start(now) + timedelta(days=1) - now).total_seconds()))
 
 
 def _exceeded(quota: str, limit: float, used: float, retry_after: int) -> ApiError:
@@ -60,29 +45,6 @@ def _exceeded(quota: str, limit: float, used: float, retry_after: int) -> ApiErr
         {"quota": quota, "limit": limit, "used": used},
         headers={"Retry-After": str(retry_after)},
     )
-
-
-def daily_usage(session: Session, tenant_id: str, now: datetime | None = None) -> tuple[int, float]:
-    """Tokens and cost of the tenant's model steps since midnight UTC."""
-    since = _day_start(now or utcnow())
-    tokens, cost = session.execute(
-        select(
-            func.coalesce(func.sum(col(RunStep.input_tokens) + col(RunStep.output_tokens)), 0),
-            func.coalesce(func.sum(col(RunStep.cost_usd)), 0.0),
-        ).where(col(RunStep.tenant_id) == tenant_id, col(RunStep.started_at) >= since)
-    ).one()
-    return int(tokens), float(cost)
-
-
-def daily_budget_problem(
-    quotas: TenantQuotas, tokens: int, cost: float
-) -> tuple[str, float, float]:
-    """(quota, limit, used) of a daily budget that is spent, or ("", 0, 0)."""
-    if quotas.max_tokens_per_day is not None and tokens >= quotas.max_tokens_per_day:
-        return "max_tokens_per_day", quotas.max_tokens_per_day, tokens
-    if quotas.max_cost_usd_per_day is not None and cost >= quotas.max_cost_usd_per_day:
-        return "max_cost_usd_per_day", quotas.max_cost_usd_per_day, cost
-    return "", 0, 0
 
 
 def _active_runs(session: Session, tenant_id: str) -> int:
@@ -201,42 +163,3 @@ def usage(session: Session, tenant: Tenant) -> TenantUsage:
         open_event_streams=_open_streams(session, tenant.id, now),
         quotas=tenant.tenant_quotas(),
     )
-
-
-@dataclass
-class _Cached:
-    quotas: TenantQuotas
-    read_at: float
-
-
-class DailyBudgetGuard:
-    """For workers: before every model call, refuse one whose tenant has spent its day.
-
-    A tenant's quotas are re-read every few seconds (they change rarely), and always before a
-    refusal, so a raised budget applies at once; usage is summed only when there is a budget.
-    """
-
-    def __init__(self) -> None:
-        self._quotas: dict[str, _Cached] = {}
-
-    def _quotas_of(self, session: Session, tenant_id: str, fresh: bool) -> TenantQuotas:
-        cached = self._quotas.get(tenant_id)
-        if fresh or cached is None or time.monotonic() - cached.read_at > QUOTAS_CACHE_SECONDS:
-            cached = _Cached(quotas_of(session, tenant_id), time.monotonic())
-            self._quotas[tenant_id] = cached
-        return cached.quotas
-
-    def check(self, session: Session, tenant_id: str) -> None:
-        quotas = self._quotas_of(session, tenant_id, fresh=False)
-        if not quotas.limits_daily_usage():
-            return
-        spent = daily_usage(session, tenant_id)
-        quota, limit, used = daily_budget_problem(quotas, *spent)
-        if quota:  # before refusing, make sure the budget was not raised meanwhile
-            quota, limit, used = daily_budget_problem(
-                self._quotas_of(session, tenant_id, fresh=True), *spent
-            )
-        if quota:
-            raise DailyBudgetExceededError(
-                f"the tenant's quota {quota} ({limit:g}) is spent for today (used {used:g})"
-            )

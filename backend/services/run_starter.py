@@ -16,12 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from backend.db import AllTenants, scoped_session
-from backend.models import Run, RunStatus
-from backend.models.common import utcnow
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.runs import workflow_input
-from backend.workflow_contract import AgentRunInput
+from core.contract import AgentRunInput
+from core.db import AllTenants, scoped_session
+from core.models import Run, RunStatus
+from core.models.common import utcnow
 
 log = logging.getLogger("agent_runtime.api")
 BATCH = 100

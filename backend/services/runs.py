@@ -7,14 +7,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.errors import conflict, invalid
-from backend.models import AgentVersion, Run, RunCreate, RunPublic, RunStatus, RunStep, StepPublic
-from backend.models.common import utcnow
-from backend.models.run import check_transition
 from backend.pagination import Page, PageParams, paginate
 from backend.services.agents import get_agent
 from backend.services.lookup import get_or_404
 from backend.services.quotas import admit_run
-from backend.workflow_contract import AgentRunInput, RunLimits
+from core import transitions
+from core.contract import AgentRunInput, RunLimits
+from core.models import AgentVersion, Run, RunCreate, RunPublic, RunStatus, RunStep, StepPublic
 
 
 def _request_hash(agent_id: str, body: RunCreate) -> str:
@@ -144,25 +143,22 @@ def list_steps(session: Session, run_id: str, params: PageParams) -> Page[StepPu
 
 
 def request_cancel(session: Session, run_id: str) -> tuple[Run, bool]:
-    """The run, and whether this request moved it to `cancelling`."""
+    """The run, and whether this request moved it to `cancelling`. A run that ends while the
+    request is on its way keeps its ending (409 `run_finished`)."""
     run = get_run(session, run_id)
+    changed = transitions.request_cancel(session, run.id)
+    session.commit()
+    session.refresh(run)
     status = RunStatus(run.status)
     if status.is_terminal:
         raise conflict("run_finished", f"the run has already ended ({status.value})")
-    if status == RunStatus.cancelling:
-        return run, False
-    check_transition(status, RunStatus.cancelling)
-    run.status = RunStatus.cancelling
-    session.add(run)
-    session.commit()
-    return run, True
+    return run, changed
 
 
-def mark_cancelled(session: Session, run: Run) -> None:
-    """For a run whose workflow is gone: nothing else will end it."""
-    check_transition(RunStatus(run.status), RunStatus.cancelled)
-    run.status = RunStatus.cancelled
-    run.error = {"code": "cancelled", "message": "the run was cancelled"}
-    run.ended_at = utcnow()
-    session.add(run)
+def mark_cancelled(session: Session, run: Run) -> bool:
+    """For a run whose workflow is gone: nothing else will end it. False (and nothing changed)
+    if its worker ended it first."""
+    changed = transitions.mark_cancelled(session, run.id)
     session.commit()
+    session.refresh(run)
+    return changed

@@ -5,9 +5,11 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.auth import Principal
-from backend.db import TenantScope, set_scope
 from backend.errors import conflict, not_found
-from backend.models import (
+from backend.pagination import Page, PageParams, paginate
+from backend.security import GeneratedKey, display_prefix, generate_key
+from core.db import TenantScope, set_scope
+from core.models import (
     ApiKey,
     ApiKeyCreate,
     ApiKeyCreated,
@@ -16,9 +18,7 @@ from backend.models import (
     TenantCreate,
     TenantUpdate,
 )
-from backend.models.common import utcnow
-from backend.pagination import Page, PageParams, paginate
-from backend.security import GeneratedKey, display_prefix, generate_key
+from core.models.common import utcnow
 
 
 def create_tenant(session: Session, data: TenantCreate) -> Tenant:

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.db import make_engine
-from backend.migrate import upgrade
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
+from core.db import make_engine
+from core.migrate import upgrade
 from tests.faults.postgres_cluster import PostgresCluster, postgres_cluster
 from tests.helpers import Api, agent_with, free_port, run_agent, script, steps_of, wait_for_run
 from tests.private_engine import Engine

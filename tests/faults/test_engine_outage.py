@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.db import make_engine
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
+from core.db import make_engine
 from tests.helpers import Api, agent_with, free_port, script, steps_of, wait_for_run
 from tests.private_engine import Engine
 from tests.stack import start_api, start_temporal, stop_process

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.db import make_engine
 from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
 from client import AgentRuntimeClient
+from core.db import make_engine
 from tests.faults.redis_server import RedisServer, running_redis
 from tests.helpers import Api, agent_with, calc, free_port, run_agent, script, wait_for_run
 from tests.private_engine import Engine

@@ -23,7 +23,7 @@ from anthropic.types import (
 )
 from anthropic.types import Message as AnthropicMessage
 
-from backend.models.agent_config import ModelSpec
+from core.models.agent_config import ModelSpec
 from worker.providers import common
 from worker.providers.common import (
     INVALID_JSON_KEY,

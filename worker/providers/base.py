@@ -2,7 +2,7 @@
 
 from typing import Protocol
 
-from backend.models.agent_config import ModelSpec
+from core.models.agent_config import ModelSpec
 from worker.types import DeltaCallback, Message, ModelReply, ToolSpec
 
 

@@ -21,7 +21,7 @@ from openai.types.chat import (
     ChatCompletionMessageParam,
 )
 
-from backend.models.agent_config import ModelSpec
+from core.models.agent_config import ModelSpec
 from worker.providers.common import (
     RUNTIME_PARAMETERS,
     HTTPProvider,

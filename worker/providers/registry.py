@@ -6,7 +6,7 @@ worker that only ever runs scripted models should not pay at start-up.
 
 from collections.abc import Callable
 
-from backend.models.agent_config import ModelSpec
+from core.models.agent_config import ModelSpec
 from worker.providers.base import Provider
 from worker.providers.scripted import ScriptedProvider
 from worker.settings import WorkerSettings

@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any
 
-from backend.models.agent_config import ModelSpec
+from core.models.agent_config import ModelSpec
 from worker.types import DeltaCallback, Message, ModelReply, ProviderError, ToolCall, ToolSpec
 
 

@@ -1,0 +1,69 @@
+"""Domain models: the tables (SQLModel) and the schemas of what they hold.
+
+Importing this package registers every table on `SQLModel.metadata`.
+"""
+
+from core.models.agent import Agent, AgentCreate, AgentPublic, AgentUpdate
+from core.models.api_key import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Role
+from core.models.approval import Approval, ApprovalDecide, ApprovalPublic, ApprovalStatus
+from core.models.artifact import Artifact, ArtifactPublic
+from core.models.common import TenantOwned
+from core.models.event import EventStreamLease, RunEventRow, TraceOutboxRow
+from core.models.run import (
+    Run,
+    RunCreate,
+    RunPublic,
+    RunStatus,
+    RunStep,
+    StepKind,
+    StepPublic,
+    StepStatus,
+)
+from core.models.tenant import (
+    Tenant,
+    TenantCreate,
+    TenantPublic,
+    TenantQuotas,
+    TenantUpdate,
+    TenantUsage,
+)
+from core.models.version import AgentVersion, VersionCreate, VersionPublic
+
+__all__ = [
+    "Agent",
+    "AgentCreate",
+    "AgentPublic",
+    "AgentUpdate",
+    "AgentVersion",
+    "ApiKey",
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyPublic",
+    "Approval",
+    "ApprovalDecide",
+    "ApprovalPublic",
+    "ApprovalStatus",
+    "Artifact",
+    "ArtifactPublic",
+    "EventStreamLease",
+    "Role",
+    "Run",
+    "RunCreate",
+    "RunEventRow",
+    "RunPublic",
+    "RunStatus",
+    "RunStep",
+    "StepKind",
+    "StepPublic",
+    "StepStatus",
+    "Tenant",
+    "TenantCreate",
+    "TenantOwned",
+    "TenantPublic",
+    "TenantQuotas",
+    "TenantUpdate",
+    "TenantUsage",
+    "TraceOutboxRow",
+    "VersionCreate",
+    "VersionPublic",
+]

@@ -1,0 +1,48 @@
+"""Artifacts: named files an agent saved during a run, kept in the object store."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel, String
+
+from core.ids import new_id
+from core.models.common import TenantOwned, created_at_field
+
+ARTIFACT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+
+
+class Artifact(TenantOwned, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "name", name="uq_artifact_run_name"),)
+
+    id: str = Field(default_factory=lambda: new_id("art"), primary_key=True, max_length=40)
+    run_id: str = Field(
+        sa_column=Column(
+            String(40), ForeignKey("run.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str = Field(max_length=200)
+    # The step that wrote it last (a later write of the same name replaces it).
+    step_seq: int
+    size: int
+    content_type: str = Field(max_length=200)
+    sha256: str = Field(max_length=64)
+    object_key: str = Field(max_length=500)
+    created_at: datetime = created_at_field()
+
+
+class ArtifactPublic(SQLModel):
+    name: str
+    run_id: str
+    step_seq: int
+    size: int
+    content_type: str
+    sha256: str
+    created_at: datetime
+    download_url: str
+
+    @classmethod
+    def of(cls, artifact: Artifact) -> "ArtifactPublic":
+        return cls.model_validate(
+            artifact,
+            update={"download_url": f"/v1/runs/{artifact.run_id}/artifacts/{artifact.name}"},
+        )

@@ -1,0 +1,223 @@
+"""Runs and their durable steps, and the run status machine."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, field_validator
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel, String
+
+from core.ids import new_id
+from core.models.common import JSONType, TenantOwned, UTCDateTime, created_at_field
+from core.models.limits import DB_INT_MAX, MAX_CONTEXT_BYTES, json_size_at_most
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    awaiting_approval = "awaiting_approval"
+    cancelling = "cancelling"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+    timed_out = "timed_out"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled, RunStatus.timed_out}
+)
+
+_ENDINGS = TERMINAL_STATUSES
+ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.queued: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
+    RunStatus.running: frozenset({RunStatus.awaiting_approval, RunStatus.cancelling} | _ENDINGS),
+    RunStatus.awaiting_approval: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
+    RunStatus.cancelling: frozenset(_ENDINGS),
+    **{status: frozenset() for status in _ENDINGS},
+}
+
+
+class InvalidTransitionError(ValueError):
+    pass
+
+
+def statuses_that_may_become(new: RunStatus) -> frozenset[RunStatus]:
+    """For conditional updates (`... WHERE status IN (...)`) that race safely."""
+    return frozenset(s for s, targets in ALLOWED_TRANSITIONS.items() if new in targets)
+
+
+def check_transition(current: RunStatus, new: RunStatus) -> None:
+    """The one place run status changes are validated."""
+    if new != current and new not in ALLOWED_TRANSITIONS[current]:
+        raise InvalidTransitionError(f"a run cannot go from {current} to {new}")
+
+
+class StepKind(StrEnum):
+    model = "model"
+    tool = "tool"
+    approval = "approval"
+
+
+class StepStatus(StrEnum):
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Run(TenantOwned, table=True):
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_run_idempotency_key"),
+        # Quotas count a tenant's runs of the last minute.
+        Index("ix_run_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("run"), primary_key=True, max_length=40)
+    agent_id: str = Field(
+        sa_column=Column(
+            String(40), ForeignKey("agent.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
+    version_id: str = Field(
+        sa_column=Column(
+            String(40), ForeignKey("agent_version.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    version_number: int
+    status: RunStatus = Field(default=RunStatus.queued, sa_type=String(20), index=True)
+    input: Any = Field(default=None, sa_type=JSONType, nullable=True)
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    output: Any = Field(default=None, sa_type=JSONType, nullable=True)
+    error: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    idempotency_key: str | None = Field(default=None, max_length=255)
+    request_hash: str | None = Field(default=None, max_length=64)
+    trace_url: str | None = Field(default=None, max_length=2000)
+    # The last event number given out (the embedded event log): one row lock orders them.
+    event_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    created_by: str = Field(max_length=200)
+    created_at: datetime = created_at_field()
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunStep(TenantOwned, table=True):
+    __tablename__ = "run_step"
+    __table_args__ = (
+        UniqueConstraint("run_id", "seq", name="uq_run_step_seq"),
+        # Daily usage sums a tenant's steps since midnight.
+        Index("ix_run_step_tenant_started", "tenant_id", "started_at"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("stp"), primary_key=True, max_length=40)
+    run_id: str = Field(
+        sa_column=Column(
+            String(40), ForeignKey("run.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    seq: int
+    kind: StepKind = Field(sa_type=String(20))
+    name: str = Field(max_length=200)
+    status: StepStatus = Field(default=StepStatus.running, sa_type=String(20))
+    input: Any = Field(default=None, sa_type=JSONType, nullable=True)
+    output: Any = Field(default=None, sa_type=JSONType, nullable=True)
+    # Object-store keys for payloads too large to keep inline.
+    input_ref: str | None = Field(default=None, max_length=500)
+    output_ref: str | None = Field(default=None, max_length=500)
+    attempt: int = 1
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    error: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    started_at: datetime = created_at_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    version: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | Literal["latest"] = Field(
+        default="latest", description="A version number of the agent, or `latest`."
+    )
+    input: str = Field(max_length=1_000_000, description="The user message the run answers.")
+    context: Annotated[dict[str, Any], json_size_at_most(MAX_CONTEXT_BYTES)] = Field(
+        default_factory=dict, description="Free-form facts given to the model with the prompt."
+    )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _a_number_or_latest(cls, version: object) -> object:
+        # One clear error instead of one per union member; `true` or "1" is no version number.
+        if version == "latest":
+            return version
+        if type(version) is not int:
+            raise ValueError('a version number or "latest"')
+        if not 1 <= version <= DB_INT_MAX:
+            raise ValueError(f"version numbers run from 1 to {DB_INT_MAX}")
+        return version
+
+
+class Usage(SQLModel):
+    input_tokens: int
+    output_tokens: int
+
+
+class RunPublic(SQLModel):
+    id: str
+    agent_id: str
+    version: int
+    status: RunStatus
+    input: Any
+    context: dict[str, Any]
+    output: Any
+    usage: Usage
+    cost_usd: float
+    error: dict[str, Any] | None
+    trace_url: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, run: Run) -> "RunPublic":
+        return cls.model_validate(
+            run, update={"version": run.version_number, "usage": Usage.model_validate(run)}
+        )
+
+
+class StepPublic(SQLModel):
+    seq: int
+    kind: StepKind
+    name: str
+    status: StepStatus
+    # A payload kept in the object store shows as {"$ref", "size", "preview"} in lists; reading
+    # the step alone resolves it, and `input_url`/`output_url` download it.
+    input: Any
+    output: Any
+    input_url: str | None = None
+    output_url: str | None = None
+    attempt: int
+    usage: Usage
+    cost_usd: float
+    error: dict[str, Any] | None
+    started_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, step: RunStep) -> "StepPublic":
+        base = f"/v1/runs/{step.run_id}/steps/{step.seq}"
+        return cls.model_validate(
+            step,
+            update={
+                "usage": Usage.model_validate(step),
+                "input_url": f"{base}/input" if step.input_ref else None,
+                "output_url": f"{base}/output" if step.output_ref else None,
+            },
+        )
