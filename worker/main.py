@@ -13,7 +13,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 import core.contract as contract_module
-import core.contract as workflow_contract_module
 import worker.workflows as workflows_module
 from core.db import make_engine
 from core.event_store import event_log_from_settings
@@ -43,7 +42,7 @@ def workflow_build_id() -> str:
     loaded; this keeps worker start-up fast.
     """
     digest = hashlib.sha256()
-    for module in (workflows_module, contract_module, workflow_contract_module):
+    for module in (workflows_module, contract_module):
         digest.update(Path(str(module.__file__)).read_bytes())
     return f"agent-runtime-{digest.hexdigest()[:16]}"
 

@@ -7,7 +7,6 @@ whose approval expires reads any decision recorded meanwhile.
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from sqlmodel import Session, col, select
 
 from backend.errors import ApiError, conflict, invalid, not_found
@@ -26,6 +25,7 @@ from core.models import (
 )
 from core.models.agent_config import tool_parameters
 from core.models.common import utcnow
+from core.tool_arguments import argument_errors
 
 DECISIONS = {"approve": ApprovalStatus.approved, "reject": ApprovalStatus.rejected}
 
@@ -75,11 +75,11 @@ def _check_arguments(session: Session, run: Run, tool_name: str, arguments: dict
     if tool is None:
         raise invalid("arguments", "body", f"the run's version has no tool {tool_name!r}")
     schema = tool_parameters(tool)
-    errors = sorted(Draft202012Validator(schema).iter_errors(arguments), key=lambda e: list(e.path))
+    errors = argument_errors(schema, arguments)
     if errors:
         details = [
             {
-                "field": ".".join(["arguments", *map(str, error.path)]),
+                "field": ".".join(["arguments", *error.path]),
                 "location": "body",
                 "message": error.message,
             }

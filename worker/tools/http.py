@@ -1,43 +1,30 @@
-"""Tools an agent may call: built-ins and configured HTTP endpoints, validated by JSON schema.
+"""Configured HTTP tools (`HttpTool`): URL templates, secret headers that never leave their
+origin, redaction of secrets from answers, bounded reads and retries of retry-safe calls.
 
 Every network call goes through `worker.netguard`: public addresses only unless the worker
 allows private networks, and never a cloud metadata endpoint.
 """
 
-import ast
 import asyncio
-import base64
-import binascii
 import json
-import operator
-import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from jsonschema import Draft202012Validator
 
 from core.models.agent_config import (
-    BUILTIN_TOOLS,
     URL_PLACEHOLDER,
-    BuiltinTool,
     HttpTool,
     SecretRef,
-    tool_parameters,
 )
 from worker.netguard import DestinationRefusedError, guarded_client
-from worker.types import ToolError, ToolSpec
-
-# The built-in `http_request`.
-HTTP_TIMEOUT_SECONDS = 10.0
-HTTP_MAX_RESPONSE_BYTES = 256 * 1024
+from worker.tools.context import ToolContext
+from worker.types import ToolError
 
 # Configured HTTP tools (`HttpTool`).
 HTTP_TOOL_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -53,81 +40,6 @@ QUERY_METHODS = frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 ERROR_BODY_CHARS = 500
 REDACTED = "***"
-
-
-class ArtifactSink(Protocol):
-    """Where `artifact_write` saves a run's named files (the object store, recorded in the DB)."""
-
-    async def save(self, name: str, data: bytes, content_type: str) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class ToolContext:
-    run_id: str
-    seq: int
-    tool: BuiltinTool | HttpTool
-    # The activity's attempt: above 1, an earlier attempt may already have sent the call.
-    attempt: int = 1
-    allow_private_networks: bool = False
-    # Where `{"secret": NAME}` header values are read from: the worker's environment.
-    secrets: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    artifacts: ArtifactSink | None = None
-
-    @property
-    def idempotency_key(self) -> str:
-        """Stable across retries of the same step, so a target can drop duplicates."""
-        return f"{self.run_id}:{self.seq}"
-
-
-ToolFunction = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]
-REGISTRY: dict[str, ToolFunction] = {}
-
-
-def builtin(name: str) -> Callable[[ToolFunction], ToolFunction]:
-    def register(function: ToolFunction) -> ToolFunction:
-        assert name in BUILTIN_TOOLS, f"{name} must be declared in BUILTIN_TOOLS"
-        REGISTRY[name] = function
-        return function
-
-    return register
-
-
-def tool_spec(tool: BuiltinTool | HttpTool) -> ToolSpec:
-    if isinstance(tool, HttpTool):
-        description = tool.description or f"{tool.method} {tool.url}"
-    else:
-        description = str(BUILTIN_TOOLS[tool.name]["description"])
-    return ToolSpec(tool.name, description, tool_parameters(tool))
-
-
-def validate_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> None:
-    errors = sorted(
-        Draft202012Validator(spec.parameters).iter_errors(arguments), key=lambda e: list(e.path)
-    )
-    if errors:
-        described = "; ".join(
-            f"{'/'.join(map(str, e.path)) or '(arguments)'}: {e.message}" for e in errors[:5]
-        )
-        raise ToolError(f"invalid arguments for {spec.name}: {described}")
-
-
-async def execute(
-    tool: BuiltinTool | HttpTool,
-    arguments: dict[str, Any],
-    context: ToolContext,
-    *,
-    max_response_bytes: int = HTTP_TOOL_MAX_RESPONSE_BYTES,
-) -> Any:
-    """Validate, then run. Every failure is a `ToolError` for the model to read.
-
-    `max_response_bytes` bounds what an HTTP tool reads (the worker's TOOL_MAX_RESPONSE_BYTES).
-    """
-    if "__invalid_json__" in arguments:
-        raise ToolError(f"the arguments for {tool.name} were not valid JSON")
-    validate_arguments(tool_spec(tool), arguments)
-    if isinstance(tool, HttpTool):
-        return await call_http_tool(tool, arguments, context, max_response_bytes)
-    return await REGISTRY[tool.name](arguments, context)
 
 
 async def read_limited(response: httpx.Response, limit: int) -> str:
@@ -407,137 +319,3 @@ def _http_tool_result(
         except ValueError:
             return text
     return text
-
-
-# Calculator: arithmetic over an AST allow-list; never eval.
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
-    ast.UAdd: operator.pos,
-    ast.USub: operator.neg,
-}
-MAX_EXPONENT = 1000
-MAX_MAGNITUDE = 10**100
-
-
-def _evaluate(node: ast.AST) -> int | float:
-    if isinstance(node, ast.Expression):
-        return _evaluate(node.body)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        if isinstance(node.value, bool):
-            raise ToolError("booleans are not numbers here")
-        return node.value
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _evaluate(node.left), _evaluate(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
-            raise ToolError("exponent too large")
-        result = _BINARY[type(node.op)](left, right)
-    elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        result = _UNARY[type(node.op)](_evaluate(node.operand))
-    else:
-        raise ToolError(f"unsupported expression element: {type(node).__name__}")
-    if isinstance(result, complex) or abs(result) > MAX_MAGNITUDE:
-        raise ToolError("result out of range")
-    return result  # type: ignore[no-any-return]
-
-
-@builtin("calculator")
-async def calculator(arguments: dict[str, Any], _context: ToolContext) -> dict[str, Any]:
-    expression = str(arguments["expression"])
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
-        raise ToolError(f"not an arithmetic expression: {expression!r}") from None
-    try:
-        value = _evaluate(tree)
-    except ZeroDivisionError:
-        raise ToolError("division by zero") from None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return {"expression": expression, "result": value}
-
-
-@builtin("current_time")
-async def current_time(arguments: dict[str, Any], _context: ToolContext) -> dict[str, Any]:
-    name = arguments.get("timezone") or "UTC"
-    try:
-        zone = ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ToolError(f"unknown time zone {name!r}") from None
-    now = datetime.now(UTC).astimezone(zone)
-    return {"timezone": name, "iso": now.isoformat(), "weekday": now.strftime("%A")}
-
-
-def _host_allowed(url: httpx.URL, allowed_hosts: list[str]) -> bool:
-    # Both spellings of an internationalised name: as configured, either may appear.
-    hosts = {url.host.lower(), url.raw_host.decode("ascii").lower()}
-    return any(
-        host == allowed.lower() or host.endswith("." + allowed.lower())
-        for host in hosts
-        for allowed in allowed_hosts
-    )
-
-
-@builtin("http_request")
-async def http_request(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
-    url = str(arguments["url"])
-    method = str(arguments.get("method", "GET"))
-    target = parse_url(url)
-    allowed = context.tool.allowed_hosts if isinstance(context.tool, BuiltinTool) else []
-    if not _host_allowed(target, allowed):
-        raise ToolError(f"the host of {url} is not on this agent's allow-list")
-    headers = {"Idempotency-Key": context.idempotency_key}
-    body = arguments.get("body")
-    try:
-        async with (
-            guarded_client(
-                context.allow_private_networks, HTTP_TIMEOUT_SECONDS, follow_redirects=False
-            ) as http,
-            http.stream(
-                method, target, headers=headers, json=body if method == "POST" else None
-            ) as response,
-        ):
-            text = await read_limited(response, HTTP_MAX_RESPONSE_BYTES)
-    except DestinationRefusedError as refused:
-        raise ToolError(str(refused)) from None
-    except httpx.TimeoutException:
-        raise ToolError(f"{url} did not answer within {HTTP_TIMEOUT_SECONDS:.0f} s") from None
-    # ValueError: a body httpx cannot encode as JSON (a NaN, say).
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-        raise ToolError(f"request to {url} failed: {exc}") from None
-    return {
-        "status": response.status_code,
-        "content_type": response.headers.get("content-type"),
-        "body": text,
-    }
-
-
-MAX_ARTIFACT_BYTES = 64 * 1024 * 1024
-
-
-@builtin("artifact_write")
-async def artifact_write(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
-    if context.artifacts is None:
-        raise ToolError("this worker keeps no artifacts")
-    content = str(arguments["content"])
-    encoding = arguments.get("encoding", "utf-8")
-    if encoding == "base64":
-        try:
-            data = base64.b64decode(content, validate=True)
-        except binascii.Error:
-            raise ToolError("content is not valid base64") from None
-        default_type = "application/octet-stream"
-    else:
-        data = content.encode()
-        default_type = "text/plain; charset=utf-8"
-    if len(data) > MAX_ARTIFACT_BYTES:
-        raise ToolError(f"an artifact may hold at most {MAX_ARTIFACT_BYTES} bytes")
-    content_type = str(arguments.get("content_type") or default_type)
-    return await context.artifacts.save(str(arguments["name"]), data, content_type)
