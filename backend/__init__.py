@@ -1,1 +1,1 @@
-"""Control plane: the FastAPI app, auth, services, domain models and migrations."""
+"""Control plane: the FastAPI app, routes, deps, auth and services (the kernel is `core`)."""

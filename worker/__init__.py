@@ -1,4 +1,4 @@
 """Execution plane: Temporal workflows, activities, model providers, tools and trace sinks.
 
-It imports the domain models and schemas from `core.models`, never the API layer.
+It builds on the shared kernel (`core`), never on the control plane (`backend`).
 """
