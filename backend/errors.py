@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.models.agent_config import TOOL_TYPES
-from core.models.run import InvalidTransitionError
 
 
 class ErrorDetail(BaseModel):
@@ -154,10 +153,6 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _transition_error(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=409, content=_error_body("invalid_transition", str(exc)))
-
-
 def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
     # The server logs the traceback; the caller gets the error shape, never a text page.
     return JSONResponse(
@@ -170,5 +165,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(InvalidTransitionError, _transition_error)
     app.add_exception_handler(Exception, _unexpected_error)

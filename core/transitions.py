@@ -14,7 +14,16 @@ from sqlmodel import Session, col
 
 from core.models import Approval, ApprovalStatus, Run, RunStatus, RunStep
 from core.models.common import utcnow
-from core.models.run import statuses_that_may_become
+
+_ENDINGS = frozenset(status for status in RunStatus if status.is_terminal)
+# The run's status machine; every function below moves along one of these arrows.
+ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.queued: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
+    RunStatus.running: frozenset({RunStatus.awaiting_approval, RunStatus.cancelling} | _ENDINGS),
+    RunStatus.awaiting_approval: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
+    RunStatus.cancelling: frozenset(_ENDINGS),
+    **{status: frozenset() for status in _ENDINGS},
+}
 
 # Updates by primary key from short sessions: nothing loaded needs refreshing.
 _NO_SYNC = {"synchronize_session": False}
@@ -23,11 +32,21 @@ CANCELLABLE = (RunStatus.queued, RunStatus.running, RunStatus.awaiting_approval)
 CANCELLED_ERROR = {"code": "cancelled", "message": "the run was cancelled"}
 
 
-def _move_run(session: Session, run_id: str, sources: Iterable[RunStatus], **values: Any) -> bool:
+def statuses_that_may_become(new: RunStatus) -> frozenset[RunStatus]:
+    return frozenset(s for s, targets in ALLOWED_TRANSITIONS.items() if new in targets)
+
+
+def _move_run(
+    session: Session, run_id: str, sources: Iterable[RunStatus], to: RunStatus, **values: Any
+) -> bool:
+    sources = list(sources)
+    refused = [source.value for source in sources if to not in ALLOWED_TRANSITIONS[source]]
+    if refused:
+        raise ValueError(f"a run cannot go from {', '.join(refused)} to {to.value}")
     result = session.execute(
         update(Run)
         .where(col(Run.id) == run_id, col(Run.status).in_([s.value for s in sources]))
-        .values(**values),
+        .values(status=to.value, **values),
         execution_options=_NO_SYNC,
     )
     return bool(getattr(result, "rowcount", 0))
@@ -35,25 +54,23 @@ def _move_run(session: Session, run_id: str, sources: Iterable[RunStatus], **val
 
 def mark_running(session: Session, run_id: str) -> bool:
     """queued -> running, when its first step starts."""
-    return _move_run(
-        session, run_id, [RunStatus.queued], status=RunStatus.running.value, started_at=utcnow()
-    )
+    return _move_run(session, run_id, [RunStatus.queued], RunStatus.running, started_at=utcnow())
 
 
 def await_approval(session: Session, run_id: str) -> bool:
     """running -> awaiting_approval, while a tool call waits for a person."""
-    return _move_run(session, run_id, [RunStatus.running], status=RunStatus.awaiting_approval.value)
+    return _move_run(session, run_id, [RunStatus.running], RunStatus.awaiting_approval)
 
 
 def resume(session: Session, run_id: str) -> bool:
     """awaiting_approval -> running, once the approval it waited for is settled."""
-    return _move_run(session, run_id, [RunStatus.awaiting_approval], status=RunStatus.running.value)
+    return _move_run(session, run_id, [RunStatus.awaiting_approval], RunStatus.running)
 
 
 def request_cancel(session: Session, run_id: str) -> bool:
     """queued | running | awaiting_approval -> cancelling. False if the run has ended (or is
     cancelling already) by the time the update runs: an ending is never overwritten."""
-    return _move_run(session, run_id, CANCELLABLE, status=RunStatus.cancelling.value)
+    return _move_run(session, run_id, CANCELLABLE, RunStatus.cancelling)
 
 
 def mark_cancelled(session: Session, run_id: str) -> bool:
@@ -63,7 +80,7 @@ def mark_cancelled(session: Session, run_id: str) -> bool:
         session,
         run_id,
         [RunStatus.cancelling],
-        status=RunStatus.cancelled.value,
+        RunStatus.cancelled,
         error=CANCELLED_ERROR,
         ended_at=utcnow(),
     )
@@ -74,14 +91,8 @@ def end_run(session: Session, run_id: str, status: RunStatus, **values: Any) -> 
     totals). False if the run had ended already."""
     if not status.is_terminal:
         raise ValueError(f"{status.value} is not an ending")
-    return _move_run(
-        session,
-        run_id,
-        statuses_that_may_become(status),
-        status=status.value,
-        ended_at=utcnow(),
-        **values,
-    )
+    sources = statuses_that_may_become(status)
+    return _move_run(session, run_id, sources, status, ended_at=utcnow(), **values)
 
 
 def run_totals(steps: Iterable[RunStep]) -> dict[str, Any]:

@@ -142,6 +142,22 @@ def test_each_transition_moves_only_from_the_statuses_that_may_take_it(
     assert run.ended_at is not None
 
 
+def test_the_status_machine_has_no_way_out_of_an_ending(app: FastAPI, tenant_a: Api) -> None:
+    for status in RunStatus:
+        assert (transitions.ALLOWED_TRANSITIONS[status] == frozenset()) == status.is_terminal
+    assert transitions.statuses_that_may_become(RunStatus.cancelled) == {
+        RunStatus.queued,
+        RunStatus.running,
+        RunStatus.awaiting_approval,
+        RunStatus.cancelling,
+    }
+    assert tenant_a.tenant_id is not None
+    run_id = _new_run(app, tenant_a, RunStatus.succeeded)
+    with scoped_session(app.state.engine, TenantScope(tenant_a.tenant_id)) as session:
+        with pytest.raises(ValueError, match="cannot go from succeeded to running"):
+            transitions._move_run(session, run_id, [RunStatus.succeeded], RunStatus.running)
+
+
 def test_an_approval_is_settled_once(app: FastAPI, tenant_a: Api) -> None:
     assert tenant_a.tenant_id is not None
     run_id = _new_run(app, tenant_a, RunStatus.awaiting_approval)

@@ -32,30 +32,6 @@ TERMINAL_STATUSES = frozenset(
     {RunStatus.succeeded, RunStatus.failed, RunStatus.cancelled, RunStatus.timed_out}
 )
 
-_ENDINGS = TERMINAL_STATUSES
-ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
-    RunStatus.queued: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
-    RunStatus.running: frozenset({RunStatus.awaiting_approval, RunStatus.cancelling} | _ENDINGS),
-    RunStatus.awaiting_approval: frozenset({RunStatus.running, RunStatus.cancelling} | _ENDINGS),
-    RunStatus.cancelling: frozenset(_ENDINGS),
-    **{status: frozenset() for status in _ENDINGS},
-}
-
-
-class InvalidTransitionError(ValueError):
-    pass
-
-
-def statuses_that_may_become(new: RunStatus) -> frozenset[RunStatus]:
-    """For conditional updates (`... WHERE status IN (...)`) that race safely."""
-    return frozenset(s for s, targets in ALLOWED_TRANSITIONS.items() if new in targets)
-
-
-def check_transition(current: RunStatus, new: RunStatus) -> None:
-    """The one place run status changes are validated."""
-    if new != current and new not in ALLOWED_TRANSITIONS[current]:
-        raise InvalidTransitionError(f"a run cannot go from {current} to {new}")
-
 
 class StepKind(StrEnum):
     model = "model"
