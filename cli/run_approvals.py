@@ -6,32 +6,33 @@ from typing import Protocol
 from rich.console import Console
 from rich.text import Text
 
-from cli.run_view import Event, RunView
+from cli.run_view import RunView
 from client import AgentRuntimeClient, ApiError
+from client.run_state import Approval
 
 YES = frozenset({"y", "yes"})
 NO = frozenset({"n", "no"})
 
 
 class Approver(Protocol):
-    def __call__(self, client: AgentRuntimeClient, view: RunView, event: Event) -> None: ...
+    def __call__(self, client: AgentRuntimeClient, view: RunView, approval: Approval) -> None: ...
 
 
-def _still_pending(client: AgentRuntimeClient, event: Event) -> bool:
+def _still_pending(client: AgentRuntimeClient, approval: Approval) -> bool:
     # A followed run replays its events from the start (e.g. an idempotent rerun): an old
     # request may be decided already.
-    return bool(client.get_approval(event["approval_id"])["status"] == "pending")
+    return bool(client.get_approval(approval.id)["status"] == "pending")
 
 
 def _decide(
     client: AgentRuntimeClient,
     view: RunView,
-    event: Event,
+    approval: Approval,
     decision: str,
     comment: str | None,
 ) -> None:
     try:
-        client.decide_approval(event["run_id"], event["approval_id"], decision, comment)
+        client.decide_approval(approval.run_id, approval.id, decision, comment)
     except ApiError as exc:
         if exc.status != 409:
             raise
@@ -42,9 +43,11 @@ def _decide(
 class ApproveAll:
     """`--approve-all`: every gated call runs, as asked."""
 
-    def __call__(self, client: AgentRuntimeClient, view: RunView, event: Event) -> None:
-        if _still_pending(client, event):
-            _decide(client, view, event, "approve", "approved with agent-runtime run --approve-all")
+    def __call__(self, client: AgentRuntimeClient, view: RunView, approval: Approval) -> None:
+        if _still_pending(client, approval):
+            _decide(
+                client, view, approval, "approve", "approved with agent-runtime run --approve-all"
+            )
 
 
 class LeaveToOthers:
@@ -53,11 +56,11 @@ class LeaveToOthers:
     def __init__(self, notes: Console) -> None:
         self.notes = notes
 
-    def __call__(self, client: AgentRuntimeClient, view: RunView, event: Event) -> None:
+    def __call__(self, client: AgentRuntimeClient, view: RunView, approval: Approval) -> None:
         base = str(client.http.base_url).rstrip("/")
         self.notes.print(
-            f"waiting for a decision on {event['approval_id']} (workbench, or POST "
-            f"{base}/v1/runs/{event['run_id']}/approvals/{event['approval_id']})",
+            f"waiting for a decision on {approval.id} (workbench, or POST "
+            f"{base}/v1/runs/{approval.run_id}/approvals/{approval.id})",
             soft_wrap=True,
             highlight=False,
             markup=False,
@@ -70,8 +73,8 @@ class AskOnStdin:
     def __init__(self) -> None:
         self.stdin_closed = False
 
-    def __call__(self, client: AgentRuntimeClient, view: RunView, event: Event) -> None:
-        if self.stdin_closed or not _still_pending(client, event):
+    def __call__(self, client: AgentRuntimeClient, view: RunView, approval: Approval) -> None:
+        if self.stdin_closed or not _still_pending(client, approval):
             return
         with view.paused():
             try:
@@ -87,7 +90,7 @@ class AskOnStdin:
                     )
                 )
                 return
-        _decide(client, view, event, "approve" if approved else "reject", comment or None)
+        _decide(client, view, approval, "approve" if approved else "reject", comment or None)
 
     def _yes_or_no(self, console: Console) -> bool:
         while True:

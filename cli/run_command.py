@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 
 from cli.run_approvals import ApproveAll, Approver, AskOnStdin, LeaveToOthers
-from cli.run_view import Event, RunView, SilentView, print_outcome, view_for
+from cli.run_view import RunView, SilentView, print_outcome, view_for
 from client import AgentRuntimeClient, ApiError
 from client.api import DEFAULT_BASE_URL
+from client.run_state import RunState
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -56,16 +57,16 @@ def parse_context(raw: str | None) -> dict[str, Any]:
     return value
 
 
-def follow(client: AgentRuntimeClient, run_id: str, view: RunView, approver: Approver) -> Event:
-    """Shows the run's events until it ends; returns how it ended (`run.completed`'s fields)."""
+def follow(client: AgentRuntimeClient, run_id: str, view: RunView, approver: Approver) -> RunState:
+    """Shows the run's events until it ends; returns the run as they told it."""
     for event in client.follow_events(run_id):
-        view.show(event)
-        if event["type"] == "approval.requested":
-            approver(client, view, event)
-        elif event["type"] == "run.completed":
-            return event
-    # The stream ended without run.completed (it could not be written): the run has the same fields.
-    return client.get_run(run_id)
+        change = view.show(event)
+        if change.approval is not None and change.approval.status == "pending":
+            approver(client, view, change.approval)
+    if not view.run.finished:
+        # The stream ended without run.completed (it could not be written): the run has its fields.
+        view.run.seed(run=client.get_run(run_id))
+    return view.run
 
 
 def _detached(errors: Console, client: AgentRuntimeClient, run_id: str, rerun: bool) -> None:
@@ -172,11 +173,11 @@ def run(
             )
             view = view_for(console)
             try:
-                outcome = follow(client, run_id, view, approver)
+                followed = follow(client, run_id, view, approver)
             finally:
                 view.close()
-            print_outcome(console, outcome, run_id, time.monotonic() - started)
-            raise typer.Exit(0 if outcome["status"] == "succeeded" else EXIT_FAILED)
+            print_outcome(console, followed.outcome(), run_id, time.monotonic() - started)
+            raise typer.Exit(0 if followed.status == "succeeded" else EXIT_FAILED)
         except UsageError as exc:
             errors.print(f"error: {exc}", markup=False)
             raise typer.Exit(EXIT_USAGE) from None

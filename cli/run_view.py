@@ -10,8 +10,6 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.json import JSON
@@ -21,53 +19,11 @@ from rich.padding import Padding
 from rich.spinner import Spinner
 from rich.text import Text
 
-Event = dict[str, Any]
+from client.run_state import STEPS, Approval, Change, Event, RunState, Step
 
 SUMMARY_WIDTH = 80
 # The live region shows the tail of a long streamed answer; the whole answer is printed at the end.
 LIVE_TEXT_LINES = 12
-
-
-@dataclass
-class RunningStep:
-    seq: int
-    kind: str
-    name: str
-    attempt: int
-    text: str = ""  # streamed so far by this attempt
-    spinner: Spinner = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.spinner = Spinner(
-            "dots", text=step_title(self.seq, self.kind, self.name, self.attempt)
-        )
-
-
-class StepTracker:
-    """The steps that have started and not ended, with the text each is streaming."""
-
-    def __init__(self) -> None:
-        self.running: dict[int, RunningStep] = {}
-
-    def started(self, event: Event) -> RunningStep:
-        # A retry's step.started replaces the older attempt, dropping its partial text.
-        step = RunningStep(event["seq"], event["kind"], event["name"], event["attempt"])
-        self.running[step.seq] = step
-        return step
-
-    def delta(self, event: Event) -> RunningStep | None:
-        """The step the text belongs to, with the text added; None for an older attempt's text."""
-        step = self.running.get(event["seq"])
-        if step is None or event["attempt"] > step.attempt:
-            step = RunningStep(event["seq"], "model", step.name if step else "", event["attempt"])
-            self.running[step.seq] = step
-        elif event["attempt"] < step.attempt:
-            return None
-        step.text += event["text"]
-        return step
-
-    def completed(self, event: Event) -> RunningStep | None:
-        return self.running.pop(event["seq"], None)
 
 
 def step_title(seq: int, kind: str, name: str, attempt: int = 1) -> Text:
@@ -92,50 +48,48 @@ def one_line(text: str, width: int = SUMMARY_WIDTH) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def step_line(event: Event, streamed: bool = False) -> Text:
+def step_line(step: Step) -> Text:
     """`✓ 1 model demo  812 ms  35 tok  $0.0001  calls calculator`; a summary the reader just saw
     streamed is left out."""
-    succeeded = event["status"] == "succeeded"
+    succeeded = step.status == "succeeded"
     line = Text()
     line.append("✓ " if succeeded else "✗ ", style="green" if succeeded else "red")
-    line.append(step_title(event["seq"], event["kind"], event["name"], event["attempt"]))
-    line.append(f"  {duration(event.get('duration_ms') or 0)}", style="dim")
-    if event["kind"] == "model":
-        usage = event.get("usage") or {}
-        tokens = usage.get("input_tokens", 0) + usage.get("output_tokens", 0)
-        line.append(f"  {tokens} tok  {money(event.get('cost_usd') or 0)}", style="dim")
+    line.append(step_title(step.seq, step.kind, step.name, step.attempt))
+    line.append(f"  {duration(step.duration_ms or 0)}", style="dim")
+    if step.kind == "model":
+        tokens = step.input_tokens + step.output_tokens
+        line.append(f"  {tokens} tok  {money(step.cost_usd)}", style="dim")
     if not succeeded:
-        error = event.get("error") or {}
-        message = error.get("message") or event.get("summary") or "failed"
+        message = (step.error or {}).get("message") or step.summary or "failed"
         line.append(f"  {one_line(str(message))}", style="red")
-    elif event.get("summary") and not streamed:
-        line.append(f"  {one_line(str(event['summary']))}")
+    elif step.summary and not step.text:
+        line.append(f"  {one_line(step.summary)}")
     return line
 
 
-def approval_request(event: Event) -> RenderableType:
+def approval_request(approval: Approval) -> RenderableType:
     heading = Text()
     heading.append("? ", style="yellow bold")
-    heading.append(f"{event['seq']} tool {event['tool_name']} asks for approval")
-    if event.get("expires_at"):
-        heading.append(f"  (expires {event['expires_at']})", style="dim")
-    arguments = json.dumps(event.get("arguments") or {}, ensure_ascii=False)
+    heading.append(f"{approval.seq} tool {approval.tool_name} asks for approval")
+    if approval.expires_at:
+        heading.append(f"  (expires {approval.expires_at})", style="dim")
+    arguments = json.dumps(approval.arguments, ensure_ascii=False)
     if len(arguments) > SUMMARY_WIDTH:
-        arguments = json.dumps(event.get("arguments") or {}, ensure_ascii=False, indent=2)
+        arguments = json.dumps(approval.arguments, ensure_ascii=False, indent=2)
     return Group(heading, Text("  " + arguments.replace("\n", "\n  ")))
 
 
-def approval_decision(event: Event) -> Text:
-    approved = event["status"] == "approved"
+def approval_decision(approval: Approval) -> Text:
+    approved = approval.status == "approved"
     line = Text()
     line.append("✓ " if approved else "✗ ", style="green" if approved else "red")
-    line.append(f"{event['seq']} tool call {event['status']}")
-    if event.get("decided_by"):
-        line.append(f" by {event['decided_by']}", style="dim")
-    if event.get("comment"):
-        line.append(f": {event['comment']}")
-    if event.get("arguments") is not None:
-        line.append(f"  with arguments {json.dumps(event['arguments'])}", style="dim")
+    line.append(f"{approval.seq} tool call {approval.status}")
+    if approval.decided_by:
+        line.append(f" by {approval.decided_by}", style="dim")
+    if approval.comment:
+        line.append(f": {approval.comment}")
+    if approval.edited_arguments is not None:
+        line.append(f"  with arguments {json.dumps(approval.edited_arguments)}", style="dim")
     return line
 
 
@@ -168,32 +122,35 @@ def print_outcome(console: Console, outcome: Event, run_id: str, seconds: float)
 
 
 class RunView:
-    """Turns the run's events into output; subclasses decide how running steps look."""
+    """Folds the run's events (`client.run_state`) and shows what each changed; subclasses decide
+    how running steps look."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.steps = StepTracker()
+        self.run = RunState()
 
-    def show(self, event: Event) -> None:
-        kind = event["type"]
-        if kind == "step.started":
-            self.step_started(self.steps.started(event))
-        elif kind == "model.delta":
-            step = self.steps.delta(event)
-            if step is not None:
-                self.text_arrived(step, event["text"])
-        elif kind == "step.completed":
-            step = self.steps.completed(event)
-            self.print(step_line(event, streamed=bool(step and step.text)))
-        elif kind == "approval.requested":
-            self.print(approval_request(event))
-        elif kind == "approval.decided":
-            self.print(approval_decision(event))
+    def show(self, event: Event) -> Change:
+        change = self.run.apply(event)
+        self.draw(change)
+        return change
 
-    def step_started(self, step: RunningStep) -> None:
+    def draw(self, change: Change) -> None:
+        step, approval = change.step, change.approval
+        if step is not None and STEPS in change.parts:
+            if step.status == "running":
+                self.step_started(step)
+            else:
+                self.print(step_line(step))
+        if step is not None and change.text:
+            self.text_arrived(step, change.text)
+        if approval is not None:
+            pending = approval.status == "pending"
+            self.print(approval_request(approval) if pending else approval_decision(approval))
+
+    def step_started(self, step: Step) -> None:
         pass
 
-    def text_arrived(self, step: RunningStep, text: str) -> None:
+    def text_arrived(self, step: Step, text: str) -> None:
         pass
 
     def print(self, renderable: RenderableType) -> None:
@@ -213,13 +170,13 @@ class PlainView(RunView):
         super().__init__(console)
         self.open_stream: int | None = None  # the seq whose streamed text ends the last line
 
-    def step_started(self, step: RunningStep) -> None:
+    def step_started(self, step: Step) -> None:
         line = Text()
         line.append("· ", style="dim")
         line.append(step_title(step.seq, step.kind, step.name, step.attempt))
         self.print(line)
 
-    def text_arrived(self, step: RunningStep, text: str) -> None:
+    def text_arrived(self, step: Step, text: str) -> None:
         if self.open_stream != step.seq:
             self._end_stream()
             self.console.print("  ", end="")
@@ -243,6 +200,7 @@ class PlainView(RunView):
 class LiveView(RunView):
     def __init__(self, console: Console) -> None:
         super().__init__(console)
+        self.spinners: dict[tuple[int, int], Spinner] = {}  # by step seq and attempt
         self.live = self._new_live()
         self.live.start()
 
@@ -257,12 +215,20 @@ class LiveView(RunView):
 
     def _running(self) -> RenderableType:
         parts: list[RenderableType] = []
-        for step in self.steps.running.values():
-            parts.append(step.spinner)
+        running = [step for step in self.run.step_list() if step.status == "running"]
+        self.spinners = {(step.seq, step.attempt): self._spinner(step) for step in running}
+        for step in running:
+            parts.append(self.spinners[step.seq, step.attempt])
             if step.text:
                 tail = "\n".join(step.text.rstrip().splitlines()[-LIVE_TEXT_LINES:])
                 parts.append(Padding(Text(tail), (0, 0, 0, 2)))
         return Group(*parts)
+
+    def _spinner(self, step: Step) -> Spinner:
+        # The same spinner from one redraw to the next, so it turns rather than restarts.
+        spinner = self.spinners.get((step.seq, step.attempt))
+        title = step_title(step.seq, step.kind, step.name, step.attempt)
+        return spinner or Spinner("dots", text=title)
 
     def print(self, renderable: RenderableType) -> None:
         # Redraw first: rich prints the line above the region as it last rendered it.
@@ -285,7 +251,7 @@ class LiveView(RunView):
 class SilentView(RunView):
     """For `--json`: the run is followed, nothing is shown."""
 
-    def show(self, event: Event) -> None:
+    def draw(self, change: Change) -> None:
         pass
 
 

@@ -3,7 +3,7 @@
 import json
 from html import escape
 
-from notebooks.run_state import Event, Step
+from client.run_state import Approval, Event, Step
 
 STATUS_COLORS = {
     "succeeded": "#1a7f37",
@@ -66,11 +66,11 @@ def _step_row(step: Step) -> str:
     return "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>"
 
 
-def approval_html(request: Event) -> str:
-    arguments = json.dumps(request.get("arguments") or {}, indent=2, sort_keys=True)
-    expires = f" (expires {escape(request['expires_at'])})" if request.get("expires_at") else ""
+def approval_html(approval: Approval) -> str:
+    arguments = json.dumps(approval.arguments, indent=2, sort_keys=True)
+    expires = f" (expires {escape(approval.expires_at)})" if approval.expires_at else ""
     return (
-        f"<b>Step {request['seq']} asks to run <code>{escape(request['tool_name'])}</code></b>"
+        f"<b>Step {approval.seq} asks to run <code>{escape(approval.tool_name)}</code></b>"
         f"{expires}<pre>{escape(arguments)}</pre>"
     )
 

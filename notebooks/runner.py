@@ -1,24 +1,37 @@
 """`AgentRunner`: pick an agent and a version, run it, watch it live, decide its approvals.
 
 How updates reach the widgets: a background thread follows the run's events (SSE, through
-`AgentRuntimeClient.follow_events`) and folds each into a `RunState`. Every read and write of that
-state and every widget trait write, from the thread or from a button handler on the kernel's
-thread, happens under one lock, so a redraw never sees half an event. The trait writes become comm
-messages that ipykernel sends through its IOPub thread, which accepts them from any thread. The
-Output widget is filled through its `outputs` trait (`append_display_data`), never `with out:`,
-which captures by the kernel's current request and so only works on the kernel's own thread.
+`AgentRuntimeClient.follow_events`) and folds each into a `RunState` (`client.run_state`). Every
+read and write of that state and every widget trait write, from the thread or from a button
+handler on the kernel's thread, happens under one lock, so a redraw never sees half an event. The
+trait writes become comm messages that ipykernel sends through its IOPub thread, which accepts
+them from any thread. The Output widget is filled through its `outputs` trait
+(`append_display_data`), never `with out:`, which captures by the kernel's current request and so
+only works on the kernel's own thread.
 `wait()` and `wait_for_approval()` block on a condition of the same lock until the thread has
 seen what they wait for.
 """
 
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 from IPython.display import Markdown
 
 from client.api import ENDINGS, AgentRuntimeClient
+from client.run_state import (
+    APPROVAL,
+    EVERYTHING,
+    OUTCOME,
+    STATUS,
+    STEPS,
+    TEXT,
+    Approval,
+    Event,
+    RunState,
+)
 from notebooks.agents import LATEST, resolve_agent
 from notebooks.render import (
     approval_html,
@@ -28,10 +41,20 @@ from notebooks.render import (
     steps_html,
     text_html,
 )
-from notebooks.run_state import APPROVAL, OUTCOME, STATUS, STEPS, TEXT, Event, RunState
 
-EVERYTHING = frozenset({STATUS, STEPS, TEXT, APPROVAL, OUTCOME})
 HIDDEN, SHOWN = "none", ""
+
+
+def approval_request(approval: Approval) -> dict[str, Any]:
+    """A pending approval as `approval.requested` tells of it."""
+    return {
+        "approval_id": approval.id,
+        "run_id": approval.run_id,
+        "seq": approval.seq,
+        "tool_name": approval.tool_name,
+        "arguments": dict(approval.arguments),
+        "expires_at": approval.expires_at,
+    }
 
 
 class AgentRunner:
@@ -179,7 +202,8 @@ class AgentRunner:
         run = self._client.start_run(agent_id, input, version=chosen)
         with self._lock:
             self.input_box.value = input
-            self._state = RunState(status=run["status"])
+            self._state = RunState(keep_events=True)
+            self._state.seed(run=run)
             self._run_id = run["id"]
             self._failure = None
             self._say("")
@@ -194,7 +218,7 @@ class AgentRunner:
             for event in self._client.follow_events(run_id):
                 self._apply(state, event)
             if not state.finished:
-                self._apply(state, self._outcome_of(run_id))
+                self._seed(state, self._ended_run(run_id))
         except Exception as exc:  # kept for `wait()` to raise: a thread's exception would vanish
             with self._lock:
                 if state is self._state:
@@ -203,26 +227,32 @@ class AgentRunner:
                     self._sync_buttons()
                 self._changed.notify_all()
 
-    def _outcome_of(self, run_id: str) -> Event:
-        """A `run.completed` from the run itself, for a stream that closed before sending it."""
+    def _ended_run(self, run_id: str) -> dict[str, Any]:
+        """The run itself, for a stream that closed before sending `run.completed`."""
         run = self._client.get_run(run_id)
         if run["status"] not in ENDINGS:
             raise RuntimeError(f"the event stream closed while the run is {run['status']}")
-        fields = ("status", "output", "error", "usage", "cost_usd")
-        return {"type": "run.completed", **{name: run[name] for name in fields}}
+        return run
 
     def _apply(self, state: RunState, event: Event) -> None:
         with self._lock:
-            changed = state.apply(event)
+            changed = state.apply(event).parts
             if state is self._state:  # a newer run's widgets are not this stream's to draw
                 self._render(state, changed)
+            self._changed.notify_all()
+
+    def _seed(self, state: RunState, run: dict[str, Any]) -> None:
+        with self._lock:
+            state.seed(run=run)
+            if state is self._state:
+                self._render(state, EVERYTHING)
             self._changed.notify_all()
 
     def _render(self, state: RunState, changed: set[str] | frozenset[str]) -> None:
         if STATUS in changed:
             self.status_view.value = status_html(state.status, self._run_id)
         if STEPS in changed:
-            self.steps_view.value = steps_html([state.steps[seq] for seq in sorted(state.steps)])
+            self.steps_view.value = steps_html(state.step_list())
         if TEXT in changed:
             self.text_view.value = text_html(state.text)
         if APPROVAL in changed:
@@ -231,8 +261,8 @@ class AgentRunner:
             self.approval_box.layout.display = SHOWN if pending else HIDDEN
         if OUTCOME in changed:
             self.output_view.outputs = ()
-            if state.outcome is not None:
-                answer = Markdown(outcome_markdown(state.outcome))  # type: ignore[no-untyped-call]
+            if state.finished:
+                answer = Markdown(outcome_markdown(state.outcome()))  # type: ignore[no-untyped-call]
                 self.output_view.append_display_data(answer)
         self._sync_buttons()
 
@@ -255,10 +285,9 @@ class AgentRunner:
             )
             if self._failure is not None:
                 raise self._failure
-            if not ended or self._state.outcome is None:
+            if not ended or not self._state.finished:
                 raise TimeoutError(f"run {self._run_id} is still {self._state.status}")
-            outcome = {k: v for k, v in self._state.outcome.items() if k not in {"id", "type"}}
-            return {**outcome, "run_id": self._run_id}
+            return {**self._state.outcome(), "run_id": self._run_id}
 
     def wait_for_approval(self, timeout: float = 60.0) -> Event:
         """Block until the run asks for an approval; that request."""
@@ -273,7 +302,7 @@ class AgentRunner:
             )
             pending = self._state.pending_approval
             if pending is not None:
-                return dict(pending)
+                return approval_request(pending)
             if self._failure is not None:
                 raise self._failure
             raise TimeoutError(f"run {self._run_id} is {self._state.status}, with no approval")
@@ -296,15 +325,14 @@ class AgentRunner:
             pending, run_id, state = self._state.pending_approval, self._run_id, self._state
         if pending is None or run_id is None:
             raise RuntimeError("no approval is pending")
-        approval_id = pending["approval_id"]
-        decided = self._client.decide_approval(run_id, approval_id, decision, comment, arguments)
+        decided = self._client.decide_approval(run_id, pending.id, decision, comment, arguments)
         with self._lock:
             # Hide the buttons now rather than when approval.decided arrives: no second click.
-            state.pending_approvals.pop(approval_id, None)
+            state.seed(approvals=[decided])
             if state is self._state:
                 self._render(state, {APPROVAL})
                 self.comment_box.value = ""
-        self._say(f"{decided['status']}: {pending['tool_name']}")
+        self._say(f"{decided['status']}: {pending.tool_name}")
         return decided
 
     def cancel(self) -> dict[str, Any]:
@@ -338,7 +366,7 @@ class AgentRunner:
     @property
     def steps(self) -> list[dict[str, Any]]:
         with self._lock:
-            return self._state.step_list()
+            return [asdict(step) for step in self._state.step_list()]
 
     @property
     def text(self) -> str:
@@ -354,10 +382,10 @@ class AgentRunner:
     def pending_approval(self) -> Event | None:
         with self._lock:
             pending = self._state.pending_approval
-            return dict(pending) if pending else None
+            return approval_request(pending) if pending else None
 
     @property
     def output(self) -> Any:
         """The run's output once it has ended, else None."""
         with self._lock:
-            return self._state.outcome.get("output") if self._state.outcome else None
+            return self._state.output if self._state.finished else None

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from cli.run_view import PlainView, StepTracker, step_line
+from cli.run_view import PlainView, step_line
 from client import AgentRuntimeClient
+from client.run_state import RunState, Step
 from tests.stack import BIN, DevStack, clean_env, dev_stack
 
 # Settings that would make rich draw for a terminal although stdout is a pipe.
@@ -287,15 +288,25 @@ def test_the_live_view_in_a_terminal(stack: DevStack, api: AgentRuntimeClient) -
 # The view alone, fed events: no stack needed.
 
 
-def test_a_retry_drops_the_older_attempts_partial_text() -> None:
-    steps = StepTracker()
-    steps.started({"seq": 1, "kind": "model", "name": "demo", "attempt": 1})
-    steps.delta({"seq": 1, "attempt": 1, "text": "half an ans"})
-    steps.started({"seq": 1, "kind": "model", "name": "demo", "attempt": 2})
-    assert steps.delta({"seq": 1, "attempt": 1, "text": "wer (late)"}) is None
-    step = steps.delta({"seq": 1, "attempt": 2, "text": "A whole answer."})
+def test_a_retry_shows_only_the_new_attempts_text() -> None:
+    out = io.StringIO()
+    view = PlainView(Console(file=out, width=100))
+    view.show({"type": "step.started", "seq": 1, "kind": "model", "name": "demo", "attempt": 1})
+    view.show({"type": "model.delta", "seq": 1, "attempt": 1, "text": "half an ans"})
+    view.show({"type": "step.started", "seq": 1, "kind": "model", "name": "demo", "attempt": 2})
+    view.show({"type": "model.delta", "seq": 1, "attempt": 1, "text": "wer (late)"})
+    view.show({"type": "model.delta", "seq": 1, "attempt": 2, "text": "A whole answer."})
+    view.close()
+    assert out.getvalue() == (
+        "· 1 model demo\n  half an ans\n· 1 model demo (attempt 2)\n  A whole answer.\n"
+    )
+    assert view.run.steps[1].text == "A whole answer."
+
+
+def completed_step(event: dict[str, Any]) -> Step:
+    step = RunState().apply({"type": "step.completed", **event}).step
     assert step is not None
-    assert (step.attempt, step.text) == (2, "A whole answer.")
+    return step
 
 
 def test_a_step_line() -> None:
@@ -311,7 +322,8 @@ def test_a_step_line() -> None:
         "summary": "calls calculator",
         "error": None,
     }
-    assert step_line(completed).plain == "✓ 1 model demo  812 ms  35 tok  $0.0001  calls calculator"
+    line = step_line(completed_step(completed)).plain
+    assert line == "✓ 1 model demo  812 ms  35 tok  $0.0001  calls calculator"
     failed = {
         **completed,
         "seq": 2,
@@ -321,7 +333,7 @@ def test_a_step_line() -> None:
         "duration_ms": 1520,
         "error": {"code": "tool_error", "message": "connection\nrefused"},
     }
-    assert step_line(failed).plain == "✗ 2 tool http  1.5 s  connection refused"
+    assert step_line(completed_step(failed)).plain == "✗ 2 tool http  1.5 s  connection refused"
 
 
 def test_the_plain_view_keeps_streamed_text_on_its_own_lines() -> None:

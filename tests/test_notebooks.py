@@ -25,9 +25,9 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 from client import AgentRuntimeClient
+from client.run_state import RunState
 from notebooks import AgentRunner, VersionDiff, compare_versions
 from notebooks.compare import chart_png
-from notebooks.run_state import RunState
 from tests.helpers import calc, free_port, script
 from tests.stack import BIN, ROOT, DevStack, clean_env, dev_stack, stop_process
 

@@ -153,9 +153,11 @@ def test_the_status_machine_has_no_way_out_of_an_ending(app: FastAPI, tenant_a: 
     }
     assert tenant_a.tenant_id is not None
     run_id = _new_run(app, tenant_a, RunStatus.succeeded)
-    with scoped_session(app.state.engine, TenantScope(tenant_a.tenant_id)) as session:
-        with pytest.raises(ValueError, match="cannot go from succeeded to running"):
-            transitions._move_run(session, run_id, [RunStatus.succeeded], RunStatus.running)
+    with (
+        scoped_session(app.state.engine, TenantScope(tenant_a.tenant_id)) as session,
+        pytest.raises(ValueError, match="cannot go from succeeded to running"),
+    ):
+        transitions._move_run(session, run_id, [RunStatus.succeeded], RunStatus.running)
 
 
 def test_an_approval_is_settled_once(app: FastAPI, tenant_a: Api) -> None:

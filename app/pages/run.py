@@ -2,11 +2,12 @@
 
 On load the page reads the run and its steps, then follows the run's event stream from a
 background event until the run ends (a reload mid-run does the same again: nothing is lost).
+Both go into the client's run fold (`client.run_state`); the page shows what it holds.
 """
 
 import asyncio
-import dataclasses
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from app.components import (
     status_badge,
 )
 from app.pages.agent import path_part
+from app.run_rows import approval_row, step_row
 from app.state import SessionState
 from app.view import (
     ACTIVE,
@@ -35,21 +37,18 @@ from app.view import (
     ArtifactView,
     StepView,
     WaterfallBar,
-    approval_view,
     artifact_view,
     cost,
     duration,
     error_text,
     pretty,
     seconds_between,
-    short,
     short_id,
-    step_view,
     tokens,
     waterfall,
     when,
 )
-from client import AgentRuntimeClient, ApiError
+from client import AgentRuntimeClient, ApiError, run_state
 
 BATCH_SECONDS = 0.02  # events that arrive together (a burst of deltas) are shown together
 IDLE_CHECK_SECONDS = 10.0
@@ -89,14 +88,15 @@ class RunState(SessionState):
     # The model step streaming now: its text grows here, not in `steps` (a small delta each time).
     live_seq: rx.Field[int] = rx.field(0)
     live_text: rx.Field[str] = rx.field("")
-    _live_attempt: int = 1
     loaded: rx.Field[bool] = rx.field(False)
     error: rx.Field[str] = rx.field("")
     cancelling: rx.Field[bool] = rx.field(False)
     comment_drafts: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     argument_drafts: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
     decide_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
-    _run: rx.Field[dict[str, Any]] = rx.field(default_factory=dict)
+    # The run as its snapshot and events tell it; the vars above are what the page shows of it.
+    # Not a var: never sent to the browser, nor wrapped to track changes (it changes per event).
+    _fold: run_state.RunState = rx.field(default_factory=run_state.RunState, is_var=False)
     _generation: rx.Field[int] = rx.field(0)
 
     @rx.var
@@ -120,6 +120,7 @@ class RunState(SessionState):
     async def load(self) -> Any:
         self.run_id = path_part(self.router.url.path, 1)
         self._generation += 1
+        self._fold = run_state.RunState()
         self.loaded, self.error, self.live, self.live_note = False, "", False, ""
         self.failed = False
         self.steps, self.approvals, self.artifacts, self.bars = [], [], [], []
@@ -160,121 +161,66 @@ class RunState(SessionState):
         approvals: list[dict[str, Any]],
         artifacts: list[dict[str, Any]],
     ) -> None:
-        self._run = run
-        self.status = str(run["status"])
+        self._fold.seed(run, steps, approvals)
         self.agent_id, self.version = run["agent_id"], f"v{run['version']}"
         self.input_text = pretty(run.get("input"))
-        self.output_text = pretty(run.get("output"))
-        self.run_error = error_text(run.get("error"))
         self.created = when(run.get("created_at"), seconds=True)
-        self.started = when(run.get("started_at"), seconds=True)
         self.trace_url = str(run.get("trace_url") or "")
-        if self.status in ACTIVE:  # the run's totals are written when it ends: add the steps
-            usage = {
-                name: sum(int((step.get("usage") or {}).get(name, 0)) for step in steps)
-                for name in ("input_tokens", "output_tokens")
-            }
-            self._show_usage(usage, sum(float(step.get("cost_usd") or 0) for step in steps))
-        else:
-            self._show_usage(run.get("usage"), run.get("cost_usd"))
-        self._show_elapsed()
-        streamed = {step.seq: step for step in self.steps}
-        views = []
-        for step in steps:
-            view = step_view(step)
-            streamed.pop(view.seq, None)
-            views.append(view)
-        # Steps seen only in events so far (still running) stay on the timeline.
-        views.extend(step for step in streamed.values() if step.status == "running")
-        self.steps = sorted(views, key=lambda step: step.seq)
-        names = {self.agent_id: self.agent_name}
-        self.approvals = [approval_view(a, names, self._me()) for a in approvals]
         self.artifacts = [artifact_view(a) for a in artifacts]
+        self._show_changes(run_state.EVERYTHING)
+
+    def _show_changes(self, parts: Collection[str], seqs: Collection[int] | None = None) -> None:
+        """Show the parts of the run that changed; of its steps, those in `seqs` (None: all)."""
+        fold = self._fold
+        if run_state.STATUS in parts or run_state.OUTCOME in parts:
+            self.status = fold.status
+            self.output_text = pretty(fold.output)
+            self.run_error = error_text(fold.error)
+            self.started = when(fold.started_at, seconds=True)
+        if run_state.STEPS in parts:
+            self._show_steps(seqs)
+        if run_state.STEPS in parts or run_state.TEXT in parts:
+            streaming = fold.streaming
+            self.live_seq = streaming.seq if streaming else 0
+            self.live_text = streaming.text if streaming else ""
+        if run_state.APPROVAL in parts:
+            names, me = {self.agent_id: self.agent_name}, self._me()
+            self.approvals = [approval_row(a, names, me) for a in fold.approvals.values()]
+        # While the run goes on its totals are its steps' so far.
+        self.tokens_label, self.cost_label = tokens(fold.usage), cost(fold.cost_usd)
+        self._show_elapsed()
         self._show_bars()
 
-    def _show_usage(self, usage: Any, spent: Any) -> None:
-        self.tokens_label = tokens(usage)
-        self.cost_label = cost(spent)
+    def _show_steps(self, seqs: Collection[int] | None) -> None:
+        if seqs is None:
+            self.steps = [step_row(step) for step in self._fold.step_list()]
+            return
+        rows = {row.seq: row for row in self.steps}
+        rows.update((seq, step_row(self._fold.steps[seq])) for seq in seqs)
+        self.steps = [rows[seq] for seq in sorted(rows)]
 
     def _show_elapsed(self) -> None:
-        end = self._run.get("ended_at") or (
-            datetime.now(UTC).isoformat() if self.status in ACTIVE else None
-        )
-        self.elapsed = duration(seconds_between(self._run.get("started_at"), end))
+        fold = self._fold
+        end = fold.ended_at or (datetime.now(UTC).isoformat() if self.status in ACTIVE else None)
+        self.elapsed = duration(seconds_between(fold.started_at, end))
 
     def _show_bars(self) -> None:
-        self.bars = waterfall(self._run, self.steps, self.approvals, datetime.now(UTC))
+        run = {"started_at": self._fold.started_at, "created_at": self._fold.created_at}
+        self.bars = waterfall(run, self.steps, self.approvals, datetime.now(UTC))
 
-    def _apply(self, event: dict[str, Any]) -> bool:
-        """Show one event; True when the steps, approvals or run should be read again."""
-        kind = event["type"]
-        at = str(event.get("at") or "")
-        if kind == "run.status":
-            self.status = str(event["status"])
-            if self.status == "running" and not self._run.get("started_at"):
-                self._run = {**self._run, "started_at": at}
-            return self.status == "awaiting_approval"
-        if kind == "step.started":
-            if event["kind"] == "model" and (
-                event["seq"] != self.live_seq or int(event.get("attempt", 1)) > self._live_attempt
-            ):
-                self.live_seq, self.live_text = int(event["seq"]), ""
-                self._live_attempt = int(event.get("attempt", 1))
-            steps = [dataclasses.replace(step) for step in self.steps]
-            found = next((step for step in steps if step.seq == event["seq"]), None)
-            if found is None:
-                steps.append(
-                    StepView(
-                        seq=int(event["seq"]),
-                        kind=str(event["kind"]),
-                        name=str(event["name"]),
-                        status="running",
-                        attempt=int(event.get("attempt", 1)),
-                        summary="running…",
-                        started=when(at, seconds=True),
-                        started_at=at,
-                    )
-                )
-            elif int(event.get("attempt", 1)) > found.attempt:
-                found.attempt, found.text, found.status = int(event["attempt"]), "", "running"
-                found.summary, found.started_at, found.ended_at = "retrying…", at, ""
-            self.steps = sorted(steps, key=lambda step: step.seq)
-            return False
-        if kind == "model.delta":
-            if event["seq"] == self.live_seq and int(event.get("attempt", 1)) == self._live_attempt:
-                self.live_text += str(event["text"])
-            return False
-        if kind == "step.completed":
-            steps = list(self.steps)
-            for index, step in enumerate(steps):
-                if step.seq == event["seq"]:
-                    steps[index] = dataclasses.replace(
-                        step,
-                        text=step.text or (self.live_text if step.seq == self.live_seq else ""),
-                        status=str(event["status"]),
-                        summary=short(event.get("summary") or "", 160),
-                        error=error_text(event.get("error")),
-                        tokens=tokens(event.get("usage")),
-                        cost=cost(event.get("cost_usd")),
-                        duration=duration(float(event.get("duration_ms") or 0) / 1000),
-                        ended_at=at,
-                    )
-            self.steps = steps
-            if event["seq"] == self.live_seq:
-                self.live_seq, self.live_text = 0, ""
-            return True
-        if kind in ("approval.requested", "approval.decided"):
-            return True
-        if kind == "run.completed":
-            self.status = str(event["status"])
-            self.output_text = pretty(event.get("output"))
-            self.run_error = error_text(event.get("error"))
-            self._show_usage(event.get("usage"), event.get("cost_usd"))
-            self._run = {**self._run, "ended_at": self._run.get("ended_at") or at}
-            return True
-        if kind == "workbench.error":
-            self.live_note = f"Live updates stopped: {event.get('message')}"
-        return False
+    def _show_events(self, events: list[dict[str, Any]]) -> None:
+        """Fold a batch of events in, then show what they changed, at once."""
+        parts: set[str] = set()
+        seqs: set[int] = set()
+        for event in events:
+            if event["type"] == "workbench.error":
+                self.live_note = f"Live updates stopped: {event.get('message')}"
+                continue
+            change = self._fold.apply(event)
+            parts |= change.parts
+            if change.step is not None:
+                seqs.add(change.step.seq)
+        self._show_changes(parts, seqs)
 
     @rx.event(background=True)
     async def follow(self) -> None:
@@ -285,12 +231,14 @@ class RunState(SessionState):
             if session is None or self.status not in ACTIVE:
                 return
             self.live, self.live_note = True, ""
+            # Followed again (e.g. after a decision), the stream goes on after what was shown.
+            after = self._fold.last_event_id
         client = session.client()
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
         async def pump() -> None:
             try:
-                async for event in client.follow_events_async(run_id):
+                async for event in client.follow_events_async(run_id, after=after):
                     await queue.put(event)
             except asyncio.CancelledError:
                 raise
@@ -310,18 +258,14 @@ class RunState(SessionState):
                     pass
                 while not queue.empty():
                     batch.append(queue.get_nowait())
-                reread = False
+                finished = any(event is None or event["type"] == "run.completed" for event in batch)
                 async with self:
                     if self.run_id != run_id or self._generation != generation:
                         return
-                    for event in batch:
-                        if event is None or event["type"] == "run.completed":
-                            finished = True
-                        if event is not None:
-                            reread = self._apply(event) or reread
-                    self._show_elapsed()
-                    self._show_bars()
-                if reread or finished:
+                    self._show_events([event for event in batch if event is not None])
+                    # Ended steps, approvals and the ending have more to show than events carry.
+                    reread = finished or (bool(batch) and self._fold.snapshot_is_behind)
+                if reread:
                     try:
                         details = await self._fetch(client, run_id)
                     except Exception as exc:
@@ -353,7 +297,8 @@ class RunState(SessionState):
             self.cancelling = False
             self.error, redirect = self._trouble(exc)
             return redirect
-        self.status = str(run["status"])
+        self._fold.seed(run=run)
+        self._show_changes({run_state.STATUS})
         return rx.toast.info("Cancel requested.")
 
     @rx.event
@@ -369,11 +314,8 @@ class RunState(SessionState):
         decided, redirect = await submit_decision(self, approval_id, decision)
         if decided is None:
             return redirect
-        names = {self.agent_id: self.agent_name}
-        self.approvals = [
-            approval_view(decided, names, self._me()) if a.id == approval_id else a
-            for a in self.approvals
-        ]
+        self._fold.seed(approvals=[decided])
+        self._show_changes({run_state.APPROVAL})
         return [decision_toast(decided, decision), RunState.after_decision]
 
     @rx.event
