@@ -71,6 +71,7 @@ class Session:
     acting_tenant: str | None = None  # platform admins: X-Tenant-Id
     refresh_token: str | None = None
     expires_at: float | None = None
+    meta: dict[str, Any] | None = None  # the API's vocabulary, once read (see `meta`)
     created_at: float = field(default_factory=time.time)
     _client: AgentRuntimeClient | None = field(default=None, repr=False)
 
@@ -165,54 +166,20 @@ def jwt_claims(token: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def claim(claims: dict[str, Any], path: str) -> Any:
-    value: Any = claims
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def identify(session: Session) -> None:
-    """Fill in the session's tenant and role from what the API lets this caller see."""
-    client = session.client()
-    tenants = client.list_tenants()
-    own: dict[str, Any] | None = None
-    if session.method == "oidc":
-        claims = jwt_claims(session.token)
-        session.subject = f"oidc:{claims.get('sub', '')}"
-        reference = claim(claims, os.environ.get("OIDC_TENANT_CLAIM", "tenant"))
-        roles = claim(claims, os.environ.get("OIDC_ROLES_CLAIM", "roles")) or []
-        roles = [roles] if isinstance(roles, str) else [str(r) for r in roles]
-        session.platform_admin = os.environ.get("OIDC_PLATFORM_ADMIN_ROLE", "platform_admin") in (
-            roles
-        )
-        ranked = [r for r in ("admin", "developer", "viewer") if r in roles]
-        session.role = "admin" if session.platform_admin else (ranked[0] if ranked else "")
-        own = next((t for t in tenants if reference in (t["id"], t["name"])), None)
-    else:
-        for tenant in tenants:
-            try:
-                keys = client.list_api_keys(tenant["id"])
-            except ApiError as exc:
-                if exc.status == 403 and "you have " in exc.message:
-                    session.role = exc.message.rsplit("you have ", 1)[1].strip(" .")
-                    own = tenant
-                    break
-                continue
-            mine = [k for k in keys if session.token.startswith(f"{k['prefix']}_")]
-            if mine:
-                own = tenant
-                session.role = str(mine[0]["role"])
-                session.subject = f"key:{mine[0]['name']}"
-                session.platform_admin = bool(mine[0]["platform_admin"])
-                break
-        if own is None and len(tenants) == 1:
-            own = tenants[0]
-    if own is None and tenants:
-        own = tenants[0]
-    if own is not None:
-        session.tenant_id, session.tenant_name = own["id"], own["name"]
-    if session.platform_admin or len(tenants) > 1:
-        session.platform_admin = True
+    """Fill in who the session is from the API's own answer (`GET /v1/me`)."""
+    me = session.client().me()
+    session.subject = str(me["subject"])
+    session.tenant_id, session.tenant_name = str(me["tenant_id"]), str(me["tenant_name"])
+    session.role = str(me["role"])
+    session.platform_admin = bool(me["platform_admin"])
+    # An API key is shown by its name; the local admin and an OIDC sign-in keep theirs.
+    if session.method == "api_key" or not session.user:
+        session.user = str(me["display_name"])
+
+
+def meta(session: Session) -> dict[str, Any]:
+    """The API's vocabulary (`GET /v1/meta`): asked once per session, then remembered."""
+    if session.meta is None:
+        session.meta = session.client().meta()
+    return session.meta

@@ -9,6 +9,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from app import api
+from app.view import Vocabulary, remember_vocabulary, vocabulary
 from client import AgentRuntimeClient, ApiError
 
 P = ParamSpec("P")
@@ -41,6 +42,12 @@ class SessionState(rx.State):
     session_error: rx.Field[str] = rx.field("")
     # The page could not load what it shows (its error says why): show no empty content.
     failed: rx.Field[bool] = rx.field(False)
+    # The API's vocabulary (`GET /v1/meta`), read once per session: what selects offer.
+    run_statuses: rx.Field[list[str]] = rx.field(default_factory=list)
+    model_providers: rx.Field[list[str]] = rx.field(default_factory=list)
+    builtin_tools: rx.Field[list[str]] = rx.field(default_factory=list)
+    http_methods: rx.Field[list[str]] = rx.field(default_factory=list)
+    _limit_defaults: rx.Field[dict[str, Any]] = rx.field(default_factory=dict)
 
     def _show(self, session: api.Session) -> None:
         self.user = session.user
@@ -83,7 +90,17 @@ class SessionState(rx.State):
                 api.SESSIONS.drop(self.session_cookie)
                 raise SignInNeededError from exc
         self._show(session)
+        if session.meta is None or not self.run_statuses:
+            self._show_vocabulary(vocabulary(await api.call(api.meta, session)))
         return session
+
+    def _show_vocabulary(self, words: Vocabulary) -> None:
+        remember_vocabulary(words)
+        self.run_statuses = words.run_statuses
+        self.model_providers = words.providers
+        self.builtin_tools = words.builtin_tools
+        self.http_methods = words.http_methods
+        self._limit_defaults = words.limit_defaults
 
     def _me(self) -> tuple[str, str] | None:
         session = api.SESSIONS.get(self.session_cookie)

@@ -5,14 +5,14 @@ Pure functions over plain dicts, so they are easy to test and pages stay declara
 
 import difflib
 import json
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-ENDINGS = ("succeeded", "failed", "cancelled", "timed_out")
-ACTIVE = ("queued", "running", "awaiting_approval", "cancelling")
-RUN_STATUSES = ("queued", "running", "awaiting_approval", "cancelling", *ENDINGS)
+# How each status looks; the statuses themselves are the API's (`GET /v1/meta`). A status
+# missing here shows gray.
 STATUS_COLORS = {
     "queued": "gray",
     "running": "blue",
@@ -31,10 +31,62 @@ STATUS_COLORS = {
 VERSION_RECORD_FIELDS = frozenset(
     {"id", "agent_id", "number", "config_hash", "created_by", "created_at"}
 )
-BUILTIN_TOOLS = ("calculator", "current_time", "http_request", "artifact_write")
-PROVIDERS = ("scripted", "openai", "openai_compatible", "anthropic")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NONE = "—"
+
+
+# The API's vocabulary -----------------------------------------------------------------------------
+@dataclass
+class Vocabulary:
+    """What `GET /v1/meta` names, in the shapes the pages use."""
+
+    run_statuses: list[str] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+    builtin_tools: list[str] = field(default_factory=list)
+    http_methods: list[str] = field(default_factory=list)
+    limit_defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def vocabulary(meta: dict[str, Any]) -> Vocabulary:
+    statuses = meta["run_statuses"]
+    return Vocabulary(
+        run_statuses=[str(status) for status in statuses["all"]],
+        active=[str(status) for status in statuses["active"]],
+        providers=[str(provider) for provider in meta["model_providers"]],
+        builtin_tools=[str(tool["name"]) for tool in meta["builtin_tools"]],
+        http_methods=[str(method) for method in meta["http_methods"]],
+        limit_defaults=dict(meta["limit_defaults"]),
+    )
+
+
+class KnownStatuses(Collection[str]):
+    """Run statuses of one kind as the API last named them; empty until a session read them.
+
+    For code outside any state that asks `status in ACTIVE`: every page reads the vocabulary
+    (`SessionState._session`) before it looks at a run.
+    """
+
+    def __init__(self) -> None:
+        self._statuses: tuple[str, ...] = ()
+
+    def replace(self, statuses: Iterable[str]) -> None:
+        self._statuses = tuple(statuses)
+
+    def __contains__(self, status: object) -> bool:
+        return status in self._statuses
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._statuses)
+
+    def __len__(self) -> int:
+        return len(self._statuses)
+
+
+ACTIVE = KnownStatuses()
+
+
+def remember_vocabulary(words: Vocabulary) -> None:
+    ACTIVE.replace(words.active)
 
 
 # Formatting ------------------------------------------------------------------------------------
@@ -269,208 +321,6 @@ def diff_rows(left: dict[str, Any], right: dict[str, Any]) -> list[DiffRow]:
     return rows
 
 
-# The version editor -------------------------------------------------------------------------------
-@dataclass
-class ToolRow:
-    type: str = "builtin"
-    name: str = "calculator"
-    description: str = ""
-    requires_approval: bool = False
-    approval_timeout_seconds: str = ""
-    allowed_hosts: str = ""
-    url: str = ""
-    method: str = "POST"
-    parameters: str = '{\n  "type": "object",\n  "properties": {}\n}'
-    headers: str = "{}"
-    timeout_seconds: str = "30"
-    accepts_idempotency_key: bool = False
-    name_error: str = ""
-    url_error: str = ""
-    parameters_error: str = ""
-    headers_error: str = ""
-    other_error: str = ""
-
-
-def tool_row(tool: dict[str, Any]) -> ToolRow:
-    timeout = tool.get("approval_timeout_seconds")
-    return ToolRow(
-        type=str(tool.get("type", "builtin")),
-        name=str(tool.get("name", "")),
-        description=str(tool.get("description") or ""),
-        requires_approval=bool(tool.get("requires_approval")),
-        approval_timeout_seconds="" if timeout is None else str(timeout),
-        allowed_hosts=", ".join(tool.get("allowed_hosts") or []),
-        url=str(tool.get("url") or ""),
-        method=str(tool.get("method") or "POST"),
-        parameters=pretty(tool.get("parameters") or {"type": "object", "properties": {}}),
-        headers=pretty(tool.get("headers") or {}),
-        timeout_seconds=str(tool.get("timeout_seconds", 30)),
-        accepts_idempotency_key=bool(tool.get("accepts_idempotency_key")),
-    )
-
-
-class FormError(ValueError):
-    """Fields of the editor that are not even well-formed (before asking the API)."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-def _json_field(text: str, name: str, errors: dict[str, str], kind: type = dict) -> Any:
-    if not text.strip():
-        return kind()
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        errors[name] = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        return kind()
-    if not isinstance(value, kind):
-        errors[name] = f"must be a JSON {'object' if kind is dict else kind.__name__}"
-        return kind()
-    return value
-
-
-def _number_field(text: str, name: str, errors: dict[str, str], whole: bool = True) -> Any:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return int(text) if whole else float(text)
-    except ValueError:
-        errors[name] = "must be a whole number" if whole else "must be a number"
-        return None
-
-
-def tool_config(row: ToolRow, index: int, errors: dict[str, str]) -> dict[str, Any]:
-    prefix = f"tools.{index}"
-    tool: dict[str, Any] = {"type": row.type, "name": row.name.strip()}
-    if row.requires_approval:
-        tool["requires_approval"] = True
-    timeout = _number_field(
-        row.approval_timeout_seconds, f"{prefix}.approval_timeout_seconds", errors
-    )
-    if timeout is not None:
-        tool["approval_timeout_seconds"] = timeout
-    if row.type == "builtin":
-        hosts = [host.strip() for host in row.allowed_hosts.split(",") if host.strip()]
-        if hosts:
-            tool["allowed_hosts"] = hosts
-        return tool
-    tool["url"] = row.url.strip()
-    tool["method"] = row.method
-    if row.description.strip():
-        tool["description"] = row.description.strip()
-    tool["parameters"] = _json_field(row.parameters, f"{prefix}.parameters", errors)
-    headers = _json_field(row.headers, f"{prefix}.headers", errors)
-    if headers:
-        tool["headers"] = headers
-    seconds = _number_field(row.timeout_seconds, f"{prefix}.timeout_seconds", errors, whole=False)
-    if seconds is not None:
-        tool["timeout_seconds"] = seconds
-    if row.accepts_idempotency_key:
-        tool["accepts_idempotency_key"] = True
-    return tool
-
-
-@dataclass
-class EditorForm:
-    provider: str = "scripted"
-    model_name: str = ""
-    parameters: str = "{}"
-    system_prompt: str = ""
-    max_steps: str = "20"
-    max_tokens: str = "100000"
-    max_cost_usd: str = ""
-    timeout_seconds: str = "600"
-    approval_timeout_seconds: str = "86400"
-    metadata: str = "{}"
-    notes: str = ""
-    tools: list[ToolRow] = field(default_factory=list)
-
-
-def editor_form(version: dict[str, Any] | None) -> EditorForm:
-    """The editor, prefilled from a version (or a fresh scripted one)."""
-    if version is None:
-        return EditorForm(
-            model_name="demo",
-            parameters=pretty({"script": [{"text": "Hello! I am a scripted agent."}]}),
-            system_prompt="You are a helpful agent.",
-        )
-    model, limits = version.get("model") or {}, version.get("limits") or {}
-
-    def text(value: Any) -> str:
-        return "" if value is None else str(value)
-
-    return EditorForm(
-        provider=str(model.get("provider", "scripted")),
-        model_name=str(model.get("name") or ""),
-        parameters=pretty(model.get("parameters") or {}),
-        system_prompt=str(version.get("system_prompt") or ""),
-        max_steps=text(limits.get("max_steps")),
-        max_tokens=text(limits.get("max_tokens")),
-        max_cost_usd=text(limits.get("max_cost_usd")),
-        timeout_seconds=text(limits.get("timeout_seconds")),
-        approval_timeout_seconds=text(limits.get("approval_timeout_seconds")),
-        metadata=pretty(version.get("metadata") or {}),
-        notes="",
-        tools=[tool_row(tool) for tool in version.get("tools") or []],
-    )
-
-
-def version_body(form: EditorForm) -> dict[str, Any]:
-    """The configuration to publish; raises FormError for fields that are not well-formed."""
-    errors: dict[str, str] = {}
-    model: dict[str, Any] = {"provider": form.provider}
-    if form.model_name.strip():
-        model["name"] = form.model_name.strip()
-    parameters = _json_field(form.parameters, "model.parameters", errors)
-    if parameters:
-        model["parameters"] = parameters
-    limits: dict[str, Any] = {}
-    for name, whole in (
-        ("max_steps", True),
-        ("max_tokens", True),
-        ("max_cost_usd", False),
-        ("timeout_seconds", True),
-        ("approval_timeout_seconds", True),
-    ):
-        value = _number_field(getattr(form, name), f"limits.{name}", errors, whole)
-        if value is not None:
-            limits[name] = value
-    body: dict[str, Any] = {
-        "model": model,
-        "system_prompt": form.system_prompt,
-        "tools": [tool_config(row, index, errors) for index, row in enumerate(form.tools)],
-        "limits": limits,
-        "metadata": _json_field(form.metadata, "metadata", errors),
-        "notes": form.notes,
-    }
-    if errors:
-        raise FormError(errors)
-    return body
-
-
-def split_tool_errors(
-    errors: dict[str, str], count: int
-) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """Errors of the whole form, and those of each tool row by its own field names."""
-    general: dict[str, str] = {}
-    rows: list[dict[str, str]] = [{} for _ in range(count)]
-    for name, message in errors.items():
-        parts = name.split(".")
-        if parts[0] == "tools" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < count:
-            sub = parts[2] if len(parts) > 2 else "other"
-            if sub not in ("name", "url", "parameters", "headers"):
-                message = f"{'.'.join(parts[2:]) or 'tool'}: {message}"
-                sub = "other"
-            row = rows[int(parts[1])]
-            row[sub] = f"{row[sub]}; {message}" if sub in row else message
-        else:
-            general[name] = message
-    return general, rows
-
-
 # The run page ----------------------------------------------------------------------------------
 @dataclass
 class StepView:
@@ -683,8 +533,9 @@ class RunPoint:
     version: str = ""
 
 
-def status_counts(runs: list[dict[str, Any]]) -> list[StatusCount]:
-    counts = {status: 0 for status in RUN_STATUSES}
+def status_counts(runs: list[dict[str, Any]], statuses: Iterable[str] = ()) -> list[StatusCount]:
+    """Runs per status, in the order of `statuses` (the API's); others after them."""
+    counts = dict.fromkeys(statuses, 0)
     for run in runs:
         counts[str(run["status"])] = counts.get(str(run["status"]), 0) + 1
     return [

@@ -34,6 +34,8 @@ class Principal:
     key_id: str | None = None
     # When the OIDC token used expires; what it opened (streams) ends then.
     expires_at: datetime | None = None
+    # For people to read: the key's name, or the token's name (or preferred_username) claim.
+    display_name: str = ""
 
     def may(self, needed: Role) -> bool:
         return self.platform_admin or self.role.allows(needed)
@@ -164,7 +166,12 @@ class Authenticator:
             raise unauthorized("this API key has been revoked")
         assert key.tenant_id is not None
         return Principal(
-            f"key:{key.name}", key.tenant_id, Role(key.role), key.platform_admin, key.id
+            f"key:{key.name}",
+            key.tenant_id,
+            Role(key.role),
+            key.platform_admin,
+            key.id,
+            display_name=key.name,
         )
 
     def _from_claims(self, session: Session, claims: dict[str, Any]) -> Principal:
@@ -193,7 +200,22 @@ class Authenticator:
             role = max(granted, key=lambda r: r.rank)
         else:
             raise forbidden("the token grants none of the roles admin, developer, viewer")
-        return Principal(f"oidc:{claims['sub']}", tenant.id, role, platform_admin)
+        return Principal(
+            f"oidc:{claims['sub']}",
+            tenant.id,
+            role,
+            platform_admin,
+            display_name=_display_name(claims),
+        )
+
+
+def _display_name(claims: dict[str, Any]) -> str:
+    """The token's `name`, else `preferred_username`, else its subject: the first that is text."""
+    for name in ("name", "preferred_username", "sub"):
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return str(claims["sub"])
 
 
 def _expiry(claims: dict[str, Any]) -> datetime:

@@ -16,6 +16,8 @@ from backend.routes import (
     artifacts,
     events,
     health,
+    me,
+    meta,
     metrics,
     runs,
     tenants,
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
-    for resource in (tenants, agents, versions, runs, events, approvals, artifacts):
+    for resource in (me, meta, tenants, agents, versions, runs, events, approvals, artifacts):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     return app
 

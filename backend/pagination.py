@@ -17,6 +17,7 @@ from core.models.limits import DB_INT_MAX
 
 # Sort keys are ids, names and numbers: a longer cursor is none this API issued.
 MAX_CURSOR_CHARS = 400
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
 
 ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
@@ -33,7 +34,9 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")
+    ] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None,
         Query(max_length=MAX_CURSOR_CHARS, description="`next_cursor` of the previous page."),

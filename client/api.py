@@ -11,6 +11,8 @@ import httpx
 import httpx_sse
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8002"
+# The statuses runs ended in when this client was written, for code without a client at hand;
+# `AgentRuntimeClient.run_endings()` asks the API.
 ENDINGS = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 
 
@@ -41,6 +43,7 @@ class AgentRuntimeClient:
         if tenant:
             headers["X-Tenant-Id"] = tenant
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        self._endings: frozenset[str] | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -76,6 +79,21 @@ class AgentRuntimeClient:
             cursor = page["next_cursor"]
             if not cursor:
                 return
+
+    # The caller and the API's vocabulary
+    def me(self) -> dict[str, Any]:
+        """Who the API takes the caller for: subject, display name, tenant, role, and more."""
+        return dict(self._call("GET", "/v1/me"))
+
+    def meta(self) -> dict[str, Any]:
+        """The API's vocabulary: statuses, providers, built-in tools, defaults and limits."""
+        return dict(self._call("GET", "/v1/meta"))
+
+    def run_endings(self) -> frozenset[str]:
+        """The statuses a run ends in, as the API names them (asked once per client)."""
+        if self._endings is None:
+            self._endings = frozenset(self.meta()["run_statuses"]["terminal"])
+        return self._endings
 
     # Tenants and keys
     def create_tenant(self, name: str) -> dict[str, Any]:
@@ -153,9 +171,10 @@ class AgentRuntimeClient:
         return dict(self._call("GET", f"/v1/runs/{run_id}/steps/{seq}"))
 
     def wait_for_run(
-        self, run_id: str, until: Collection[str] = ENDINGS, timeout: float = 300.0
+        self, run_id: str, until: Collection[str] | None = None, timeout: float = 300.0
     ) -> dict[str, Any]:
         """Poll until the run's status is one of `until` (by default, any ending)."""
+        until = self.run_endings() if until is None else until
         deadline = time.monotonic() + timeout
         while True:
             run = self.get_run(run_id)

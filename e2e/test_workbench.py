@@ -237,3 +237,49 @@ def test_rename_an_agent_from_its_page(ui: Page, admin: AgentRuntimeClient) -> N
     ui.locator("#rename-agent-submit").click()
     expect(ui.locator("#page-title")).to_have_text(new_name)
     assert admin.get_agent(agent_id)["name"] == new_name
+
+
+def test_new_version_from_this_keeps_every_field(ui: Page, admin: AgentRuntimeClient) -> None:
+    """Every field set away from its default, published again from the browser unchanged."""
+    config = {
+        "model": {
+            "provider": "openai_compatible",
+            "name": "local-model",
+            "parameters": {"base_url": "http://127.0.0.1:1/v1", "temperature": 0.3},
+        },
+        "system_prompt": "Be brief.",
+        "tools": [
+            {
+                "type": "builtin",
+                "name": "http_request",
+                "allowed_hosts": ["api.example.com"],
+                "requires_approval": True,
+                "approval_timeout_seconds": 90,
+            },
+            {
+                "type": "http",
+                "name": "lookup",
+                "url": "https://api.example.com/things",
+                "method": "GET",
+                "headers": {"Authorization": {"secret": "LOOKUP_TOKEN"}},
+                "timeout_seconds": 5.5,
+                "accepts_idempotency_key": True,
+            },
+        ],
+        "limits": {"max_steps": 7, "max_cost_usd": 0.25, "approval_timeout_seconds": 3600},
+        "metadata": {"team": "support"},
+    }
+    agent_id = agent_with(admin, config)
+    first = admin.get_version(agent_id, 1)
+
+    ui.goto(f"/agents/{agent_id}/versions/1")
+    ui.get_by_role("button", name="New version from this").click()
+    ui.wait_for_url(re.compile(r"/new-version\?from=1$"))
+    expect(ui.locator(".tool-row")).to_have_count(2)
+    ui.locator("#field-notes").fill("the same, from the browser")
+    ui.locator("#publish-version").click()
+    ui.wait_for_url(re.compile(r"/versions/2$"))
+
+    second = admin.get_version(agent_id, 2)
+    assert second["config_hash"] == first["config_hash"]
+    assert second["notes"] == "the same, from the browser"

@@ -6,20 +6,25 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.editor import EditorForm, FormError, ToolRow, editor_form, split_tool_errors, version_body
 from app.oidc import challenge_of
 from app.pages.run import decision_arguments
 from app.view import (
+    ACTIVE,
+    STATUS_COLORS,
     ApprovalView,
-    EditorForm,
-    FormError,
     StepView,
-    ToolRow,
     diff_rows,
-    editor_form,
-    split_tool_errors,
-    version_body,
+    remember_vocabulary,
+    status_counts,
+    vocabulary,
     waterfall,
 )
+from backend.services.meta import meta
+from backend.settings import Settings
+from core.models.agent_config import BUILTIN_TOOLS
+
+API_META = meta(Settings()).model_dump(mode="json")
 
 
 def test_the_editor_round_trips_a_version() -> None:
@@ -48,6 +53,24 @@ def test_the_editor_round_trips_a_version() -> None:
     assert body["tools"][1]["timeout_seconds"] == 5
     assert body["limits"] == {"max_steps": 3, "max_tokens": 100}
     assert body["metadata"] == {"team": "support"}
+
+
+def test_the_vocabulary_is_the_apis(monkeypatch: pytest.MonkeyPatch) -> None:
+    words = vocabulary(API_META)
+    assert words.builtin_tools == list(BUILTIN_TOOLS)
+    assert words.run_statuses == API_META["run_statuses"]["all"]
+    monkeypatch.setattr(ACTIVE, "_statuses", ())
+    remember_vocabulary(words)
+    assert "awaiting_approval" in ACTIVE
+    assert "succeeded" not in ACTIVE
+    runs = [{"status": "failed"}, {"status": "queued"}, {"status": "failed"}]
+    counts = status_counts(runs, words.run_statuses)
+    assert [(count.status, count.runs) for count in counts] == [("queued", 1), ("failed", 2)]
+
+
+def test_every_status_the_api_names_has_a_colour() -> None:
+    named = {*API_META["run_statuses"]["all"], *API_META["approval_statuses"]}
+    assert named <= set(STATUS_COLORS)
 
 
 def test_malformed_fields_are_named_before_asking_the_api() -> None:

@@ -144,7 +144,7 @@ class AgentState(SessionState):
         runs = self._all_runs
         if self.chart_version != "all":
             runs = [r for r in runs if f"v{r['version']}" == self.chart_version]
-        self.counts = status_counts(runs)
+        self.counts = status_counts(runs, self.run_statuses)
         self.points = run_points(runs)
 
     @rx.event

@@ -8,7 +8,7 @@ import reflex as rx
 from app.components import empty_state, error_callout, loading, page_header, shell
 from app.pages.agent import run_rows
 from app.state import SessionState
-from app.view import RUN_STATUSES, RunRow, run_row
+from app.view import RunRow, run_row
 
 PAGE_SIZE = 25
 ANY = "any"
@@ -25,6 +25,10 @@ class RunsState(SessionState):
     error: rx.Field[str] = rx.field("")
     _cursors: rx.Field[list[str | None]] = rx.field(default_factory=lambda: [None])
     _names: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+
+    @rx.var
+    def status_choices(self) -> list[str]:
+        return [ANY, *self.run_statuses]
 
     @rx.var
     def agent_labels(self) -> list[str]:
@@ -130,7 +134,7 @@ def runs_page() -> rx.Component:
                 id="runs-agent-filter",
             ),
             rx.select(
-                [ANY, *RUN_STATUSES],
+                RunsState.status_choices,
                 value=RunsState.status_filter,
                 on_change=RunsState.set_status_filter,
                 id="runs-status-filter",

@@ -1,5 +1,6 @@
 """A version (model, prompt, tools, limits), the editor of a new one, and a diff of two."""
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -19,24 +20,19 @@ from app.components import (
     section_title,
     shell,
 )
-from app.pages.agent import path_part
-from app.state import SessionState
-from app.view import (
-    BUILTIN_TOOLS,
-    HTTP_METHODS,
-    PROVIDERS,
-    DiffRow,
+from app.editor import (
+    FORM_FIELDS,
+    TOOL_ROW_FIELDS,
     EditorForm,
     FormError,
     ToolRow,
-    diff_rows,
     editor_form,
-    person,
-    pretty,
     split_tool_errors,
     version_body,
-    when,
 )
+from app.pages.agent import path_part
+from app.state import SessionState
+from app.view import DiffRow, diff_rows, person, pretty, when
 from client import ApiError
 
 
@@ -286,38 +282,20 @@ class EditorState(SessionState):
     error: rx.Field[str] = rx.field("")
     loaded: rx.Field[bool] = rx.field(False)
     publishing: rx.Field[bool] = rx.field(False)
+    # What of the version opened the form has no widget for; published again unchanged.
+    _carried: rx.Field[dict[str, Any]] = rx.field(default_factory=dict)
 
     def _fill(self, form: EditorForm) -> None:
-        for name in (
-            "provider",
-            "model_name",
-            "parameters",
-            "system_prompt",
-            "max_steps",
-            "max_tokens",
-            "max_cost_usd",
-            "timeout_seconds",
-            "approval_timeout_seconds",
-            "metadata",
-            "notes",
-        ):
+        for name in FORM_FIELDS:
             setattr(self, name, getattr(form, name))
         self.tools = form.tools
+        self._carried = form.carried
 
     def _form(self) -> EditorForm:
         return EditorForm(
-            provider=self.provider,
-            model_name=self.model_name,
-            parameters=self.parameters,
-            system_prompt=self.system_prompt,
-            max_steps=self.max_steps,
-            max_tokens=self.max_tokens,
-            max_cost_usd=self.max_cost_usd,
-            timeout_seconds=self.timeout_seconds,
-            approval_timeout_seconds=self.approval_timeout_seconds,
-            metadata=self.metadata,
-            notes=self.notes,
+            **{name: getattr(self, name) for name in FORM_FIELDS},
             tools=[dataclasses.replace(row) for row in self.tools],
+            carried=copy.deepcopy(self._carried),
         )
 
     @rx.event
@@ -342,18 +320,21 @@ class EditorState(SessionState):
             return
         self.agent_name = agent["name"]
         self.based_on = int(version["number"]) if version else 0
-        self._fill(editor_form(version))
+        self._fill(editor_form(version, self._limit_defaults))
         self.loaded = True
 
     @rx.event
     def set_field(self, name: str, value: str) -> None:
-        if name in EditorForm.__dataclass_fields__ and name != "tools":
+        if name in FORM_FIELDS:
             setattr(self, name, value)
             self.errors = {k: v for k, v in self.errors.items() if not k.startswith(_key(name))}
 
     @rx.event
     def add_tool(self, kind: str) -> None:
-        row = ToolRow() if kind == "builtin" else ToolRow(type="http", name="", url="https://")
+        if kind == "builtin":
+            row = ToolRow(name=self._first_builtin())
+        else:
+            row = ToolRow(type="http", url="https://")
         self.tools = [*self.tools, row]
 
     @rx.event
@@ -364,13 +345,18 @@ class EditorState(SessionState):
     @rx.event
     def set_tool(self, index: int, name: str, value: str | bool) -> None:
         rows = [dataclasses.replace(row) for row in self.tools]
-        if 0 <= index < len(rows) and name in ToolRow.__dataclass_fields__:
+        if 0 <= index < len(rows) and name in TOOL_ROW_FIELDS:
             setattr(rows[index], name, value)
             if hasattr(rows[index], f"{name}_error"):
                 setattr(rows[index], f"{name}_error", "")
             if name == "type":
-                rows[index].name = "calculator" if value == "builtin" else ""
+                # Another kind of tool: what the row carried belongs to the old one.
+                rows[index].name = self._first_builtin() if value == "builtin" else ""
+                rows[index].carried = "{}"
             self.tools = rows
+
+    def _first_builtin(self) -> str:
+        return self.builtin_tools[0] if self.builtin_tools else ""
 
     @rx.event
     async def publish(self) -> Any:
@@ -426,15 +412,7 @@ class EditorState(SessionState):
 
 def _key(name: str) -> str:
     """The API's name of an editor field (`max_steps` -> `limits.max_steps`)."""
-    if name in ("max_steps", "max_tokens", "max_cost_usd", "timeout_seconds"):
-        return f"limits.{name}"
-    if name == "approval_timeout_seconds":
-        return "limits.approval_timeout_seconds"
-    return {
-        "provider": "model.provider",
-        "model_name": "model.name",
-        "parameters": "model.parameters",
-    }.get(name, name)
+    return ".".join(FORM_FIELDS.get(name, (name,)))
 
 
 def _error_of(name: str) -> Any:
@@ -486,6 +464,7 @@ def tool_editor(row: ToolRow, index: rx.Var[int]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
+                # The kinds of tool this editor has widgets for (meta's `tool_types` may add more).
                 rx.select(
                     ["builtin", "http"],
                     value=row.type,
@@ -495,7 +474,7 @@ def tool_editor(row: ToolRow, index: rx.Var[int]) -> rx.Component:
                 rx.cond(
                     row.type == "builtin",
                     rx.select(
-                        list(BUILTIN_TOOLS),
+                        EditorState.builtin_tools,
                         value=row.name,
                         on_change=lambda v: EditorState.set_tool(index, "name", v),
                         size="2",
@@ -555,7 +534,7 @@ def tool_editor(row: ToolRow, index: rx.Var[int]) -> rx.Component:
                 rx.vstack(
                     rx.hstack(
                         rx.select(
-                            list(HTTP_METHODS),
+                            EditorState.http_methods,
                             value=row.method,
                             on_change=lambda v: EditorState.set_tool(index, "method", v),
                         ),
@@ -692,7 +671,7 @@ def editor_page() -> rx.Component:
                                 "Provider",
                                 rx.vstack(
                                     rx.select(
-                                        list(PROVIDERS),
+                                        EditorState.model_providers,
                                         value=EditorState.provider,
                                         on_change=lambda v: EditorState.set_field("provider", v),
                                         width="100%",

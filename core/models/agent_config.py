@@ -20,6 +20,7 @@ from core.models.limits import (
 )
 
 ModelProvider = Literal["scripted", "openai", "openai_compatible", "anthropic"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 # `{name}` in an HTTP tool's URL: filled from the call's argument of that name.
 URL_PLACEHOLDER = re.compile(r"\{([^{}/?#\s]+)\}")
@@ -175,7 +176,7 @@ class HttpTool(_Strict):
         default_factory=lambda: {"type": "object"}
     )
     url: str = Field(max_length=2000)
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    method: HttpMethod = "POST"
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=64)
     timeout_seconds: float = Field(default=30, gt=0, le=600)
     requires_approval: bool = False
