@@ -11,9 +11,6 @@ import httpx
 import httpx_sse
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8002"
-# The statuses runs ended in when this client was written, for code without a client at hand;
-# `AgentRuntimeClient.run_endings()` asks the API.
-ENDINGS = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 
 
 class ApiError(Exception):

@@ -20,7 +20,7 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]
 from IPython.display import Markdown
 
-from client.api import ENDINGS, AgentRuntimeClient
+from client.api import AgentRuntimeClient
 from client.run_state import (
     APPROVAL,
     EVERYTHING,
@@ -230,7 +230,7 @@ class AgentRunner:
     def _ended_run(self, run_id: str) -> dict[str, Any]:
         """The run itself, for a stream that closed before sending `run.completed`."""
         run = self._client.get_run(run_id)
-        if run["status"] not in ENDINGS:
+        if run["status"] not in self._client.run_endings():
             raise RuntimeError(f"the event stream closed while the run is {run['status']}")
         return run
 

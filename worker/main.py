@@ -1,6 +1,7 @@
 """A worker process: polls the run task queue and executes workflows and activities."""
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import signal
@@ -33,6 +34,9 @@ HEARTBEAT_THROTTLE = timedelta(seconds=2)
 # A workflow task waits this long for the worker that holds the run in its cache before any
 # worker takes it: a dead worker's runs move on quickly.
 STICKY_TIMEOUT = timedelta(seconds=3)
+# A worker that starts before the engine answers tries again after 0.5 s, 1 s, ... up to 5 s.
+CONNECT_RETRY_FIRST_SECONDS = 0.5
+CONNECT_RETRY_MAX_SECONDS = 5.0
 
 
 def workflow_build_id() -> str:
@@ -75,18 +79,40 @@ def build_worker(
     )
 
 
+async def connect_when_reachable(settings: WorkerSettings, stop: asyncio.Event) -> Client | None:
+    """The engine's client, once the engine answers; None if told to stop first.
+
+    A worker started while the engine is down (a restart of both, a rolling deploy) waits for
+    it instead of exiting: the runs it would serve are delayed, never lost.
+    """
+    delay = CONNECT_RETRY_FIRST_SECONDS
+    while not stop.is_set():
+        try:
+            return await Client.connect(
+                settings.temporal_target, namespace=settings.temporal_namespace
+            )
+        except RuntimeError as exc:  # the SDK's bridge reports an unreachable engine so
+            log.warning("waiting for the durable engine at %s: %s", settings.temporal_target, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)
+    return None
+
+
 async def run_worker(settings: WorkerSettings) -> None:
     # A misconfigured store fails the worker at start, not its first large step.
     store = object_store_from_settings(settings)
     await asyncio.to_thread(store.ensure_ready)
-    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
-    engine = make_engine(settings.resolved_database_url)
-    events = event_log_from_settings(settings, engine)
-    worker = build_worker(client, settings, engine, store, events)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    client = await connect_when_reachable(settings, stop)
+    if client is None:
+        return
+    engine = make_engine(settings.resolved_database_url)
+    events = event_log_from_settings(settings, engine)
+    worker = build_worker(client, settings, engine, store, events)
     sender = OutboxSender.from_settings(engine, settings)
     exporting = asyncio.create_task(sender.run_forever(stop)) if sender else None
     log.info("worker polling %s on %s", settings.task_queue, settings.temporal_target)

@@ -120,3 +120,19 @@ def test_a_run_committed_by_an_api_that_died_before_starting_it_completes(
     finished = wait_for_run(tenant, run_id, timeout=90)
     assert (finished["status"], finished["output"]) == ("succeeded", "done")
     assert len(tenant.ok(tenant.get("/v1/runs"))["items"]) == 1
+
+
+def test_a_worker_started_while_the_engine_is_down_waits_for_it(stack: Stack, tenant: Api) -> None:
+    agent_id = agent_with(tenant, TWO_STEPS)
+    stack.stop_temporal()
+    stack.engine.stop()  # the only worker
+    late = stack.engine.start_worker()  # starts while the engine is unreachable
+    time.sleep(3)
+    assert late.poll() is None, "the worker exited instead of waiting for the engine"
+    accepted = tenant.post(f"/v1/agents/{agent_id}/runs", json={"input": "hi"})
+    assert accepted.status_code == 202, accepted.text
+    stack.start_temporal()
+    finished = wait_for_run(tenant, accepted.json()["id"], timeout=90)
+    assert (finished["status"], finished["output"]) == ("succeeded", "done")
+    worker_log = (stack.engine.directory / "worker-1.log").read_text()
+    assert "waiting for the durable engine" in worker_log
