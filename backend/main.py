@@ -14,6 +14,7 @@ from backend.routes import (
     agents,
     approvals,
     artifacts,
+    docs,
     events,
     health,
     me,
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         description="Control plane of Agent Runtime: tenants, agents, versions and runs.",
         lifespan=lifespan,
+        docs_url=None,  # served by routes.docs from the API's own assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -74,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_outage_handlers(app)
     app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_URL, docs.ASSETS, name="docs-assets")
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
     for resource in (me, meta, tenants, agents, versions, runs, events, approvals, artifacts):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
