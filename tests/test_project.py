@@ -5,6 +5,8 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]+\])?==([^;\s]+)$")
 
@@ -70,3 +72,18 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert commands == ["make dev", "make test"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_the_workbench_build_leaves_the_tracked_files_as_committed() -> None:
+    """`make install` builds the frontend, which writes `reflex.lock/`: a fresh clone's
+    `git status` stays clean after the README's two commands."""
+    if not (ROOT / ".web" / "agent-runtime-build.json").exists():
+        pytest.skip("the workbench has not been built here (make install builds it)")
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "reflex.lock", "rxconfig.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert changed == ""
