@@ -15,22 +15,11 @@ from core.contract import (
     ApprovalRequested,
     ApprovalRequestInput,
 )
-from core.events import (
-    RunEvent,
-    approval_decided_event,
-    approval_requested_event,
-    status_event,
-)
-from core.models import (
-    Approval,
-    ApprovalStatus,
-    RunStep,
-)
+from core.events import RunEvent, approval_decided_event, approval_requested_event, status_event
+from core.models import Approval, ApprovalStatus, RunStep
 from core.models.common import utcnow
 from worker.activities.recorder import StepRecorder, bind_run
-from worker.tools import (
-    validate_arguments,
-)
+from worker.tools import validate_arguments
 from worker.types import ToolError
 
 

@@ -5,24 +5,9 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from core import transitions
-from core.contract import (
-    FINISH_RUN,
-    FinishRunInput,
-)
-from core.events import (
-    RunEvent,
-    approval_decided_event,
-    run_completed_event,
-    step_completed_event,
-)
-from core.models import (
-    Approval,
-    ApprovalStatus,
-    RunStatus,
-    RunStep,
-    StepKind,
-    StepStatus,
-)
+from core.contract import FINISH_RUN, FinishRunInput
+from core.events import RunEvent, approval_decided_event, run_completed_event, step_completed_event
+from core.models import Approval, ApprovalStatus, RunStatus, RunStep, StepKind, StepStatus
 from core.models.common import utcnow
 from core.transitions import run_totals
 from worker.activities.recorder import StepRecorder, bind_run

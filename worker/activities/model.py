@@ -11,11 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from core import transitions
 from core.budget import DailyBudgetExceededError
-from core.contract import (
-    CALL_MODEL,
-    ModelStepInput,
-    ModelStepResult,
-)
+from core.contract import CALL_MODEL, ModelStepInput, ModelStepResult
 from core.events import (
     NewEvent,
     RunEvent,
@@ -24,12 +20,7 @@ from core.events import (
     step_completed_event,
     step_started_event,
 )
-from core.models import (
-    RunStatus,
-    RunStep,
-    StepKind,
-    StepStatus,
-)
+from core.models import RunStatus, RunStep, StepKind, StepStatus
 from core.models.agent_config import AgentConfig
 from core.models.common import utcnow
 from core.transitions import run_totals

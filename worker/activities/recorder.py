@@ -1,4 +1,4 @@
-"""Activities: every piece of I/O of a run. Each records its own step, idempotently by seq.
+"""What every activity shares: each records its own step, idempotently by seq.
 
 On the hot path a step costs two short transactions: one reads what the step needs and announces
 it (`step.started`), one records the step when it ends, with its events and trace observations
@@ -20,18 +20,8 @@ from temporalio.exceptions import ApplicationError
 
 from core.budget import DailyBudgetGuard
 from core.db import TenantScope, scoped_session
-from core.events import (
-    EventLog,
-    NewEvent,
-    RunEvent,
-)
-from core.models import (
-    Agent,
-    AgentVersion,
-    Approval,
-    Run,
-    RunStep,
-)
+from core.events import EventLog, NewEvent, RunEvent
+from core.models import Agent, AgentVersion, Approval, Run, RunStep
 from core.models.agent_config import AgentConfig
 from core.objectstore import ObjectStore
 from core.observability import RUNS_FINISHED, STEP_SECONDS, run_id_var, tenant_id_var
@@ -40,10 +30,7 @@ from worker.infra_retry import heartbeating, retry_infrastructure
 from worker.payloads import DEFAULT_INLINE_LIMIT_BYTES
 from worker.pricing import PriceTable
 from worker.providers.base import Provider
-from worker.tools import (
-    HTTP_TOOL_MAX_RESPONSE_BYTES,
-    tool_spec,
-)
+from worker.tools import HTTP_TOOL_MAX_RESPONSE_BYTES, tool_spec
 from worker.types import ToolSpec
 
 log = logging.getLogger("agent_runtime.worker")
@@ -52,7 +39,6 @@ STEP_RESULT_FIELDS = (
     *("kind", "name", "status", "input", "output", "input_ref", "output_ref", "attempt", "error"),
     *("input_tokens", "output_tokens", "cost_usd", "started_at", "ended_at"),
 )
-# Updates by primary key from short sessions: nothing loaded needs refreshing.
 T = TypeVar("T")
 
 

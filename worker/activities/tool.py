@@ -10,35 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from core.contract import (
-    RUN_TOOL,
-    ToolStepInput,
-    ToolStepResult,
-)
-from core.events import (
-    RunEvent,
-    step_completed_event,
-    step_started_event,
-)
-from core.models import (
-    Approval,
-    ApprovalStatus,
-    Artifact,
-    RunStep,
-    StepKind,
-    StepStatus,
-)
+from core.contract import RUN_TOOL, ToolStepInput, ToolStepResult
+from core.events import RunEvent, step_completed_event, step_started_event
+from core.models import Approval, ApprovalStatus, Artifact, RunStep, StepKind, StepStatus
 from core.models.agent_config import AgentConfig
 from core.models.common import utcnow
 from core.objectstore import artifact_key
 from worker.activities.recorder import StepRecorder, bind_run
 from worker.infra_retry import retry_infrastructure
-from worker.tools import (
-    ToolContext,
-    execute,
-    tool_spec,
-    validate_arguments,
-)
+from worker.tools import ToolContext, execute, tool_spec, validate_arguments
 from worker.types import ToolError
 
 

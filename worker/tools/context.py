@@ -5,10 +5,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.models.agent_config import (
-    BuiltinTool,
-    HttpTool,
-)
+from core.models.agent_config import BuiltinTool, HttpTool
 
 
 class ArtifactSink(Protocol):

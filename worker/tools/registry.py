@@ -3,12 +3,7 @@ schema, and dispatch to a built-in or a configured HTTP tool."""
 
 from typing import Any
 
-from core.models.agent_config import (
-    BUILTIN_TOOLS,
-    BuiltinTool,
-    HttpTool,
-    tool_parameters,
-)
+from core.models.agent_config import BUILTIN_TOOLS, BuiltinTool, HttpTool, tool_parameters
 from core.tool_arguments import argument_errors
 from worker.tools.builtins import REGISTRY
 from worker.tools.context import ToolContext

@@ -9,15 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.models import (
-    Approval,
-    Run,
-    RunStatus,
-    RunStep,
-    StepKind,
-    StepStatus,
-    TraceOutboxRow,
-)
+from core.models import Approval, Run, RunStatus, RunStep, StepKind, StepStatus, TraceOutboxRow
 from core.models.common import utcnow
 from core.settings import CommonSettings
 

@@ -15,10 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.db import AllTenants, scoped_session
-from core.models import (
-    Run,
-    TraceOutboxRow,
-)
+from core.models import Run, TraceOutboxRow
 from core.models.common import utcnow
 from core.observability import OUTBOX_DEPTH
 from core.settings import CommonSettings
