@@ -33,6 +33,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last, after the fixtures' own ordering: Playwright's sync API keeps an
+    event loop running in the main thread for the rest of the session, where a later test's
+    `asyncio.run` would fail."""
+    here = Path(__file__).resolve().parent
+    items.sort(key=lambda item: here in Path(item.path).resolve().parents)
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
