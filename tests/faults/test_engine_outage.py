@@ -127,12 +127,15 @@ def test_a_worker_started_while_the_engine_is_down_waits_for_it(stack: Stack, te
     stack.stop_temporal()
     stack.engine.stop()  # the only worker
     late = stack.engine.start_worker()  # starts while the engine is unreachable
-    time.sleep(3)
-    assert late.poll() is None, "the worker exited instead of waiting for the engine"
+    worker_log = stack.engine.directory / "worker-1.log"
+    deadline = time.monotonic() + 60
+    while "waiting for the durable engine" not in worker_log.read_text(errors="replace"):
+        assert late.poll() is None, "the worker exited instead of waiting for the engine"
+        assert time.monotonic() < deadline, "the worker never said it waits for the engine"
+        time.sleep(0.2)
     accepted = tenant.post(f"/v1/agents/{agent_id}/runs", json={"input": "hi"})
     assert accepted.status_code == 202, accepted.text
     stack.start_temporal()
     finished = wait_for_run(tenant, accepted.json()["id"], timeout=90)
     assert (finished["status"], finished["output"]) == ("succeeded", "done")
-    worker_log = (stack.engine.directory / "worker-1.log").read_text()
-    assert "waiting for the durable engine" in worker_log
+    assert late.poll() is None
