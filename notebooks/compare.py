@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 from IPython.display import Image, display
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from client import AgentRuntimeClient
@@ -104,11 +105,23 @@ def comparison_chart(table: Any) -> Figure:
     labels = [f"v{version}" for version in means.index]
     figure = Figure(figsize=(8, 3), layout="constrained")
     cost_axes, latency_axes = figure.subplots(1, 2)
-    cost_axes.bar(labels, means["cost_usd"], color="#0969da")
+    _bars(cost_axes, labels, means["cost_usd"], "#0969da", "no cost recorded")
     cost_axes.set_title("mean cost per run (USD)")
-    latency_axes.bar(labels, means["latency_s"], color="#8250df")
+    _bars(latency_axes, labels, means["latency_s"], "#8250df", "no latency recorded")
     latency_axes.set_title("mean latency per run (s)")
     return figure
+
+
+def _bars(axes: Axes, labels: list[str], values: Any, color: str, when_none: str) -> None:
+    """Bars of a quantity that is never negative: the axis starts at 0. All zero (a scripted
+    model costs nothing), matplotlib would center the axis on 0; it goes up to 1, with a note."""
+    axes.bar(labels, values, color=color)
+    top = float(values.max()) if len(values) else 0.0
+    if not top > 0:  # all zero, or nothing measured (NaN)
+        axes.set_ylim(0, 1)
+        axes.text(0.5, 0.5, when_none, transform=axes.transAxes, ha="center", color="#57606a")
+    else:
+        axes.set_ylim(bottom=0)
 
 
 def chart_png(table: Any) -> bytes:

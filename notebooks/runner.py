@@ -9,7 +9,8 @@ them from any thread. The Output widget is filled through its `outputs` trait
 (`append_display_data`), never `with out:`, which captures by the kernel's current request and so
 only works on the kernel's own thread.
 `wait()` and `wait_for_approval()` block on a condition of the same lock until the thread has
-seen what they wait for.
+seen what they wait for. While an approval is pending, another thread redraws it now and then,
+so its "expires in 4 min" counts down.
 """
 
 import threading
@@ -17,32 +18,14 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-import ipywidgets as widgets  # type: ignore[import-untyped]
-from IPython.display import Markdown
+import httpx
 
-from client.api import AgentRuntimeClient
-from client.run_state import (
-    APPROVAL,
-    EVERYTHING,
-    OUTCOME,
-    STATUS,
-    STEPS,
-    TEXT,
-    Approval,
-    Event,
-    RunState,
-)
+from client.api import AgentRuntimeClient, ApiError
+from client.run_state import APPROVAL, EVERYTHING, Approval, Change, Event, RunState
 from notebooks.agents import LATEST, resolve_agent
-from notebooks.render import (
-    approval_html,
-    message_html,
-    outcome_markdown,
-    status_html,
-    steps_html,
-    text_html,
-)
+from notebooks.runner_view import RunnerWidgets
 
-HIDDEN, SHOWN = "none", ""
+EXPIRY_REDRAW_SECONDS = 20.0  # how often a pending approval's "expires in 4 min" is redrawn
 
 
 def approval_request(approval: Approval) -> dict[str, Any]:
@@ -57,7 +40,7 @@ def approval_request(approval: Approval) -> dict[str, Any]:
     }
 
 
-class AgentRunner:
+class AgentRunner(RunnerWidgets):
     """A widget that runs an agent (an id or a name; the first agent if None) and shows it live.
 
     The client defaults to AGENT_RUNTIME_URL and AGENT_RUNTIME_TOKEN. Display it as the last
@@ -80,52 +63,13 @@ class AgentRunner:
         self._state = RunState()
         self._run_id: str | None = None
         self._failure: Exception | None = None
-        self._build_widgets()
+        self._closed = threading.Event()
+        self._expiry_clock: threading.Thread | None = None
+        super().__init__(str(self._client.http.base_url))
+        self._wire()
         self.refresh_agents(select=agent)
 
-    # Widgets
-    def _build_widgets(self) -> None:
-        wide = widgets.Layout(width="100%")
-        self.url_box = widgets.Text(value=str(self._client.http.base_url), description="API")
-        # The token is never put in a widget: widget state is saved into the notebook file.
-        self.token_box = widgets.Password(description="Token", placeholder="AGENT_RUNTIME_TOKEN")
-        self.connect_button = widgets.Button(description="Connect")
-        self.agent_picker = widgets.Dropdown(description="Agent", options=[])
-        self.version_picker = widgets.Dropdown(description="Version", options=[])
-        self.input_box = widgets.Textarea(placeholder="Input for the agent", layout=wide)
-        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
-        self.cancel_button = widgets.Button(
-            description="Cancel", button_style="warning", icon="stop", disabled=True
-        )
-        self.status_view = widgets.HTML(status_html("", None))
-        self.message_view = widgets.HTML()
-        self.steps_view = widgets.HTML(steps_html([]))
-        self.text_view = widgets.HTML()
-        self.approval_view = widgets.HTML()
-        self.comment_box = widgets.Text(placeholder="Comment (a rejection's reaches the model)")
-        self.approve_button = widgets.Button(description="Approve", button_style="success")
-        self.reject_button = widgets.Button(description="Reject", button_style="danger")
-        self.approval_box = widgets.VBox(
-            [
-                self.approval_view,
-                widgets.HBox([self.comment_box, self.approve_button, self.reject_button]),
-            ],
-            layout=widgets.Layout(display=HIDDEN, border="1px solid #d4a72c", padding="4px"),
-        )
-        self.output_view = widgets.Output()
-        self.widget = widgets.VBox(
-            [
-                widgets.HBox([self.url_box, self.token_box, self.connect_button]),
-                widgets.HBox([self.agent_picker, self.version_picker]),
-                self.input_box,
-                widgets.HBox([self.run_button, self.cancel_button, self.status_view]),
-                self.message_view,
-                self.steps_view,
-                self.text_view,
-                self.approval_box,
-                self.output_view,
-            ]
-        )
+    def _wire(self) -> None:
         self.agent_picker.observe(lambda _change: self._report(self.refresh_versions), "value")
         self.connect_button.on_click(lambda _b: self._report(self.connect))
         self.run_button.on_click(lambda _b: self._report(lambda: self.run(self.input_box.value)))
@@ -134,7 +78,7 @@ class AgentRunner:
             lambda _b: self._report(lambda: self.approve(self.comment_box.value or None))
         )
         self.reject_button.on_click(
-            lambda _b: self._report(lambda: self.reject(self.comment_box.value))
+            lambda _b: self._report(lambda: self.reject(self.comment_box.value or None))
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -149,7 +93,7 @@ class AgentRunner:
 
     def _say(self, message: str, error: bool = False) -> None:
         with self._lock:
-            self.message_view.value = message_html(message, error)
+            self._show_message(message, error)
 
     # Connection, agents and versions
     def connect(self, base_url: str | None = None, token: str | None = None) -> None:
@@ -216,15 +160,19 @@ class AgentRunner:
     def _follow(self, run_id: str, state: RunState) -> None:
         try:
             for event in self._client.follow_events(run_id):
-                self._apply(state, event)
+                change = self._apply(state, event)
+                if change.approval is not None and change.approval.status == "pending":
+                    self._keep_expiry_current(state)
+                elif change.approval is not None:
+                    self._read_decision(state, change.approval)
             if not state.finished:
                 self._seed(state, self._ended_run(run_id))
         except Exception as exc:  # kept for `wait()` to raise: a thread's exception would vanish
             with self._lock:
                 if state is self._state:
                     self._failure = exc
-                    self.message_view.value = message_html(f"lost the run's events: {exc}", True)
-                    self._sync_buttons()
+                    self._say(f"lost the run's events: {exc}", error=True)
+                    self._sync_buttons(self._active(), state.status)
                 self._changed.notify_all()
 
     def _ended_run(self, run_id: str) -> dict[str, Any]:
@@ -234,12 +182,41 @@ class AgentRunner:
             raise RuntimeError(f"the event stream closed while the run is {run['status']}")
         return run
 
-    def _apply(self, state: RunState, event: Event) -> None:
+    def _apply(self, state: RunState, event: Event) -> Change:
         with self._lock:
-            changed = state.apply(event).parts
+            change = state.apply(event)
             if state is self._state:  # a newer run's widgets are not this stream's to draw
-                self._render(state, changed)
+                self._render(state, change.parts)
             self._changed.notify_all()
+            return change
+
+    def _read_decision(self, state: RunState, approval: Approval) -> None:
+        """The settled approval's REST record, for what its event lacks: the decider's name."""
+        if approval.record_is_current:
+            return  # decided here: the answer to the decision is the record
+        try:
+            records = self._client.list_approvals(run_id=state.run_id)
+        except (ApiError, httpx.HTTPError):
+            return  # the event's subject is shown instead: no reason to stop following
+        with self._lock:
+            state.seed(approvals=[r for r in records if r["id"] == approval.id])
+            if state is self._state:
+                self._render(state, {APPROVAL})
+
+    def _keep_expiry_current(self, state: RunState) -> None:
+        """Redraw the pending approval now and then, so its "expires in 4 min" counts down."""
+
+        def redraw() -> None:
+            while not self._closed.wait(EXPIRY_REDRAW_SECONDS):
+                with self._lock:
+                    if state is not self._state or state.pending_approval is None:
+                        return
+                    self._render(state, {APPROVAL})
+
+        with self._lock:
+            if self._expiry_clock is None or not self._expiry_clock.is_alive():
+                self._expiry_clock = threading.Thread(target=redraw, name="expiry", daemon=True)
+                self._expiry_clock.start()
 
     def _seed(self, state: RunState, run: dict[str, Any]) -> None:
         with self._lock:
@@ -249,27 +226,8 @@ class AgentRunner:
             self._changed.notify_all()
 
     def _render(self, state: RunState, changed: set[str] | frozenset[str]) -> None:
-        if STATUS in changed:
-            self.status_view.value = status_html(state.status, self._run_id)
-        if STEPS in changed:
-            self.steps_view.value = steps_html(state.step_list())
-        if TEXT in changed:
-            self.text_view.value = text_html(state.text)
-        if APPROVAL in changed:
-            pending = state.pending_approval
-            self.approval_view.value = approval_html(pending) if pending else ""
-            self.approval_box.layout.display = SHOWN if pending else HIDDEN
-        if OUTCOME in changed:
-            self.output_view.outputs = ()
-            if state.finished:
-                answer = Markdown(outcome_markdown(state.outcome()))  # type: ignore[no-untyped-call]
-                self.output_view.append_display_data(answer)
-        self._sync_buttons()
-
-    def _sync_buttons(self) -> None:
-        active = self._active()
-        self.run_button.disabled = active
-        self.cancel_button.disabled = not active
+        self._draw(state, changed, self._run_id)
+        self._sync_buttons(self._active(), state.status)
 
     def _active(self) -> bool:
         with self._lock:
@@ -314,8 +272,8 @@ class AgentRunner:
         """Approve the pending tool call (with edited `arguments` if given)."""
         return self._decide("approve", comment, arguments)
 
-    def reject(self, comment: str) -> dict[str, Any]:
-        """Reject the pending tool call; the model reads `comment` as the tool's result."""
+    def reject(self, comment: str | None = None) -> dict[str, Any]:
+        """Reject the pending tool call; the model reads `comment` as the reason."""
         return self._decide("reject", comment, None)
 
     def _decide(
@@ -332,19 +290,26 @@ class AgentRunner:
             if state is self._state:
                 self._render(state, {APPROVAL})
                 self.comment_box.value = ""
-        self._say(f"{decided['status']}: {pending.tool_name}")
+        self._say("")  # the settled approvals show the decision; an earlier error is over
         return decided
 
     def cancel(self) -> dict[str, Any]:
         """Ask the run to stop; it ends `cancelled` once the running step notices."""
-        if self._run_id is None:
+        with self._lock:
+            run_id, state = self._run_id, self._state
+        if run_id is None:
             raise RuntimeError("no run yet")
-        run = self._client.cancel_run(self._run_id)
-        self._say(f"cancel requested ({run['status']})")
+        run = self._client.cancel_run(run_id)
+        with self._lock:
+            # The run may have ended meanwhile: then its outcome says so.
+            if state is self._state and self._active():
+                self._say("cancel requested: the run stops once its running step notices")
+        self._seed(state, run)  # `cancelling` at once: no second click on Cancel
         return run
 
     def close(self) -> None:
         """Close the widget, and the client if the runner made it."""
+        self._closed.set()
         self.widget.close()
         if self._owns_client:
             self._client.close()

@@ -3,19 +3,36 @@
 import difflib
 import json
 from contextlib import nullcontext
+from enum import Enum
 from html import escape
-from typing import Any
+from typing import Any, Final, Literal
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from client import AgentRuntimeClient
 from notebooks.agents import resolve_agent, resolve_version
+from notebooks.formatting import NOTHING, when, who
 
 # What the API adds to a version; the rest is the configuration it pins.
 VERSION_RECORD_FIELDS = frozenset(
-    {"id", "agent_id", "number", "config_hash", "created_by", "created_at"}
+    {"id", "agent_id", "number", "config_hash", "created_by", "created_by_name", "created_at"}
 )
-ABSENT = "—"
+
+
+class Absent(Enum):
+    """A field one version does not have, as `changed_fields` reports it: not `None`, which is a
+    field set to null. Compare with `is ABSENT` (it is falsy); only the display shows a dash."""
+
+    ABSENT = "absent"
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+
+ABSENT: Final = Absent.ABSENT
 DIFF_STYLE = """<style>
 .ar-diff table.diff {font-family: monospace; border-collapse: collapse; font-size: 12px}
 .ar-diff .diff_header {background: #f6f8fa; color: #57606a; padding: 0 4px}
@@ -23,6 +40,8 @@ DIFF_STYLE = """<style>
 .ar-diff .diff_add {background: #dafbe1} .ar-diff .diff_chg {background: #fff8c5}
 .ar-diff .diff_sub {background: #ffebe9} .ar-diff .ar-plus {color: #1a7f37}
 .ar-diff .ar-minus {color: #cf222e} .ar-diff .ar-at {color: #8250df}
+.ar-diff .diff_next {display: none}
+.ar-fields td, .ar-fields th {text-align: left; vertical-align: top; padding: 2px 8px}
 </style>"""
 
 
@@ -57,7 +76,8 @@ def _list_key(item: Any, index: int) -> str:
 
 
 def changed_fields(a: dict[str, Any], b: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Path -> (value in a, value in b) for every leaf that differs; ABSENT where missing."""
+    """Path -> (value in a, value in b) for every leaf that differs; `ABSENT` where one version
+    has no such field (a field set to null is `None`)."""
     left, right = flatten(a), flatten(b)
     paths = sorted(set(left) | set(right))
     return {
@@ -74,19 +94,40 @@ def unified_diff(a: str, b: str, name_a: str, name_b: str) -> str:
     return "\n".join(lines)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A field's value as the table shows it: a dash for a field the version does not have."""
+    if value is ABSENT:
+        return NOTHING
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _cell(value: Any) -> str:
+    if value is ABSENT:
+        return f'<td title="not in this version" style="color:#6e7781">{NOTHING}</td>'
+    return f'<td style="white-space:pre-wrap">{escape(shown(value))}</td>'
 
 
 def fields_html(changes: dict[str, tuple[Any, Any]], name_a: str, name_b: str) -> str:
     if not changes:
         return "<p><i>The two versions pin the same configuration.</i></p>"
     rows = "".join(
-        f"<tr><td><code>{escape(path)}</code></td><td>{escape(_shown(old))}</td>"
-        f"<td>{escape(_shown(new))}</td></tr>"
+        f"<tr><td><code>{escape(path)}</code></td>{_cell(old)}{_cell(new)}</tr>"
         for path, (old, new) in changes.items()
     )
-    return f"<table><tr><th>field</th><th>{name_a}</th><th>{name_b}</th></tr>{rows}</table>"
+    head = f"<tr><th>field</th><th>{escape(name_a)}</th><th>{escape(name_b)}</th></tr>"
+    return f'<div class="ar-fields">{DIFF_STYLE}<table>{head}{rows}</table></div>'
+
+
+def provenance_html(version: dict[str, Any]) -> str:
+    """Who published a version, and when."""
+    return (
+        f"<b>v{version['number']}</b> by {escape(who(version, 'created_by'))}, "
+        f"{escape(when(version.get('created_at')))}"
+    )
+
+
+def differ_count(count: int) -> str:
+    return "1 field differs" if count == 1 else f"{count} fields differ"
 
 
 def side_by_side_html(a: str, b: str, name_a: str, name_b: str) -> str:
@@ -138,14 +179,15 @@ class VersionDiff:
         )
         heading = (
             f"<h4>{escape(self.agent['name'])}: {name_a} → {name_b} "
-            f"({len(self.changed_fields)} fields differ)</h4>"
+            f"({differ_count(len(self.changed_fields))})</h4>"
+            f"<p>{provenance_html(self.a)} · {provenance_html(self.b)}</p>"
         )
         self.fields_view = widgets.HTML(heading + fields_html(self.changed_fields, name_a, name_b))
         self.prompt_view = widgets.HTML(side_by_side_html(prompt_a, prompt_b, name_a, name_b))
         self.config_view = widgets.HTML(unified_html(self.config_diff))
         tabs = widgets.Tab(
             children=[self.prompt_view, self.config_view],
-            titles=("System prompt", "Configuration (JSON)"),
+            titles=("System prompt", "Configuration"),
         )
         self.widget = widgets.VBox([self.fields_view, tabs])
 

@@ -14,10 +14,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import ipywidgets as widgets  # type: ignore[import-untyped]
 import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
@@ -25,16 +27,22 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 from client import AgentRuntimeClient
-from client.run_state import RunState
+from client.run_state import Approval, RunState
 from notebooks import AgentRunner, VersionDiff, compare_versions
-from notebooks.compare import chart_png
+from notebooks.compare import chart_png, comparison_chart
+from notebooks.formatting import duration, person, when, who
+from notebooks.render import decisions_html, steps_html
+from notebooks.version_diff import ABSENT, changed_fields, version_config
 from tests.helpers import calc, free_port, script
 from tests.stack import BIN, ROOT, DevStack, clean_env, dev_stack, stop_process
 
 NOTEBOOKS = ROOT / "notebooks"
 NOTEBOOK_FILES = ["quickstart.ipynb", "compare-versions.ipynb", "automation.ipynb"]
 KERNEL = "agent-runtime-test"  # a name no other kernelspec directory on the path holds
-GATED_CALCULATOR = [{"type": "builtin", "name": "calculator", "requires_approval": True}]
+GATED_CALCULATOR = [
+    {"type": "builtin", "name": "calculator", "requires_approval": True},
+]
+ADMIN = "platform admin (bootstrap)"  # the name of the dev data dir's admin key
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +83,22 @@ def wait_until(condition: Any, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+def shown(widget: Any) -> list[tuple[Any, str]]:
+    """What a person sees of a widget: each displayed leaf and its text (HTML, placeholder,
+    Markdown of an Output), skipping whatever sits under a hidden (`display: none`) box."""
+    if widget.layout.display == "none":
+        return []
+    if isinstance(widget, widgets.Box):
+        return [leaf for child in widget.children for leaf in shown(child)]
+    if isinstance(widget, widgets.Output):
+        return [(widget, out["data"].get("text/markdown", "")) for out in widget.outputs]
+    return [(widget, str(getattr(widget, "value", "") or getattr(widget, "placeholder", "")))]
+
+
+def shown_text(widget: Any) -> str:
+    return "\n".join(text for _, text in shown(widget))
 
 
 # The widgets, in-process
@@ -123,8 +147,13 @@ def test_the_runner_streams_text(api: AgentRuntimeClient, runners: list[AgentRun
     runner = AgentRunner(agent["name"], client=api)  # by name
     runners.append(runner)
     seen: list[str] = []
-    runner.text_view.observe(lambda _change: seen.append(runner.text), "value")
+    shown_while_streaming: list[bool] = []
 
+    def drawn(_change: Any) -> None:
+        seen.append(runner.text)
+        shown_while_streaming.append(runner.text_view.layout.display != "none")
+
+    runner.text_view.observe(drawn, "value")
     result = runner.run("Tell me about durability", wait=True)
 
     assert result["status"] == "succeeded"
@@ -133,6 +162,24 @@ def test_the_runner_streams_text(api: AgentRuntimeClient, runners: list[AgentRun
     assert len(partial) >= 5, seen  # it arrived piece by piece
     assert all(answer.startswith(text) for text in partial)
     assert sum(event["type"] == "model.delta" for event in runner.events) >= 6
+    assert any(shown_while_streaming)  # the text was on screen as it streamed
+    assert_answer_shown_once(runner, answer)
+
+    shown_while_streaming.clear()  # the next run streams in view again
+    runner.run("Once more", wait=True)
+    assert any(shown_while_streaming)
+    assert_answer_shown_once(runner, answer)
+
+
+def assert_answer_shown_once(runner: AgentRunner, answer: str) -> None:
+    # Once the run has ended, the answer shows once, rendered: not streamed text above it too.
+    assert runner.text_view not in {leaf for leaf, _ in shown(runner.widget)}
+    outside_steps = [text for leaf, text in shown(runner.widget) if leaf is not runner.steps_view]
+    assert sum(answer in text for text in outside_steps) == 1
+    (rendered,) = runner.output_view.outputs
+    assert answer in rendered["data"]["text/markdown"]
+    # Where Markdown is not rendered, the answer reads as itself, not as an object's repr.
+    assert rendered["data"]["text/plain"] == rendered["data"]["text/markdown"]
 
 
 def test_a_retried_attempts_partial_text_is_dropped() -> None:
@@ -147,12 +194,13 @@ def test_a_retried_attempts_partial_text_is_dropped() -> None:
     assert state.steps[1].attempt == 2
 
 
-def gated_agent(api: AgentRuntimeClient) -> dict[str, Any]:
-    return new_agent(api, script(calc("6*7"), {"text": "Done."}, tools=GATED_CALCULATOR))
+def gated_agent(api: AgentRuntimeClient, **tool: Any) -> dict[str, Any]:
+    tools = [{**GATED_CALCULATOR[0], **tool}]
+    return new_agent(api, script(calc("6*7"), {"text": "Done."}, tools=tools))
 
 
 def test_approve_with_the_button(api: AgentRuntimeClient, runners: list[AgentRunner]) -> None:
-    runner = AgentRunner(gated_agent(api)["id"], client=api)
+    runner = AgentRunner(gated_agent(api, approval_timeout_seconds=300)["id"], client=api)
     runners.append(runner)
     runner.input_box.value = "What is 6 times 7?"
     runner.run_button.click()
@@ -161,6 +209,14 @@ def test_approve_with_the_button(api: AgentRuntimeClient, runners: list[AgentRun
     assert (request["tool_name"], request["arguments"]) == ("calculator", {"expression": "6*7"})
     assert runner.approval_box.layout.display == ""
     assert "calculator" in runner.approval_view.value
+    # When it expires, as a person reads it: no ISO timestamp with microseconds.
+    expires = datetime.fromisoformat(request["expires_at"]).astimezone(UTC).strftime("%H:%M")
+    expiry = rf"\(expires in [0-5] min \({expires} UTC\)\)"  # 5 min from when it asked
+    assert re.search(expiry, runner.approval_view.value), runner.approval_view.value
+    assert request["expires_at"][:19] not in runner.approval_view.value
+    placeholder = runner.comment_box.placeholder
+    assert "rejection's" not in placeholder
+    assert "Reject, the model reads it as the reason" in placeholder
     assert not runner.cancel_button.disabled
     runner.comment_box.value = "Checked."
     runner.approve_button.click()
@@ -171,7 +227,53 @@ def test_approve_with_the_button(api: AgentRuntimeClient, runners: list[AgentRun
     assert (result["status"], result["output"]) == ("succeeded", "Done.")
     (approval,) = api.list_approvals(run_id=runner.run_id)
     assert (approval["status"], approval["comment"]) == ("approved", "Checked.")
+    assert approval["decided_by"] == f"key:{ADMIN}"
     assert runner.steps[1]["summary"] == '{"expression": "6*7", "result": 42}'
+    # Who decided, when, and why: the person, not the audit subject.
+    decided = runner.decisions_view.value
+    assert "approved" in decided
+    assert f"by {ADMIN}" in decided
+    assert "key:" not in decided
+    assert re.search(rf"by {re.escape(ADMIN)} at \d\d:\d\d UTC", decided), decided
+    assert "Checked." in decided
+
+
+def test_a_pending_approvals_expiry_counts_down(
+    api: AgentRuntimeClient, runners: list[AgentRunner], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("notebooks.runner.EXPIRY_REDRAW_SECONDS", 0.2)
+    runner = AgentRunner(gated_agent(api, approval_timeout_seconds=61)["id"], client=api)
+    runners.append(runner)
+    runner.run("What is 6 times 7?")
+    runner.wait_for_approval(timeout=30)
+
+    # Drawn as "in 1 min" when asked; redrawn while it waits, it goes under a minute.
+    wait_until(lambda: re.search(r"expires in [1-5]?\d s \(", runner.approval_view.value))
+    runner.reject("Not now.")
+    assert runner.wait(timeout=30)["status"] == "succeeded"
+
+
+def test_a_decision_made_elsewhere_shows_who_made_it(
+    api: AgentRuntimeClient, admin_key: str, stack: DevStack, runners: list[AgentRunner]
+) -> None:
+    runner = AgentRunner(gated_agent(api)["id"], client=api)
+    runners.append(runner)
+    runner.run("What is 6 times 7?")
+    request = runner.wait_for_approval(timeout=30)
+    tenant = api.me()["tenant_id"]
+    reviewer = api.create_api_key(tenant, "Grace Hopper", role="developer")
+    with AgentRuntimeClient(stack.url, reviewer["key"]) as elsewhere:  # e.g. the workbench
+        elsewhere.decide_approval(
+            request["run_id"], request["approval_id"], "reject", "Use a smaller number."
+        )
+
+    runner.wait(timeout=30)
+
+    decided = runner.decisions_view.value
+    assert "rejected" in decided
+    assert "by Grace Hopper" in decided
+    assert "key:" not in decided
+    assert "Use a smaller number." in decided
 
 
 def test_reject_sends_the_comment_to_the_model(
@@ -207,11 +309,81 @@ def test_cancel_a_run(api: AgentRuntimeClient, runners: list[AgentRunner]) -> No
         runner.run("a second one")
 
     runner.cancel_button.click()
+    assert runner.cancel_button.disabled  # asked once: nothing more to click
     result = runner.wait(timeout=30)
 
     assert result["status"] == runner.status == "cancelled"
     assert "cancelled" in runner.output_view.outputs[0]["data"]["text/markdown"]
     assert not runner.run_button.disabled
+    assert "cancel requested" not in runner.message_view.value  # the outcome says it now
+    # The step the cancel cut short: cancelled, not failed, and no negative time.
+    (step_row,) = re.findall(r"<tr><td[^>]*>1</td>.*?</tr>", runner.steps_view.value)
+    assert "cancelled" in step_row
+    assert "failed" not in step_row
+    assert "✗" not in step_row
+    assert not re.search(r">-\d", step_row), step_row
+
+
+def test_steps_show_any_status_and_never_a_negative_time() -> None:
+    state = RunState()
+    events: list[dict[str, Any]] = [
+        {"type": "step.started", "seq": 1, "kind": "model", "name": "m"},
+        {"type": "step.completed", "seq": 1, "kind": "model", "name": "m", "status": "cancelled",
+         "duration_ms": -0.1, "error": {"code": "cancelled", "message": "the run was cancelled"}},
+        {"type": "step.started", "seq": 2, "kind": "tool", "name": "t"},
+        {"type": "step.completed", "seq": 2, "kind": "tool", "name": "t", "status": "paused",
+         "duration_ms": 1500},
+        {"type": "step.started", "seq": 3, "kind": "model", "name": "m"},
+    ]  # fmt: skip
+    for event in events:
+        state.apply(event)
+    # A step listed without a start (cut short before it began) has no duration to show.
+    state.seed(steps=[{"seq": 4, "kind": "tool", "name": "t", "status": "failed",
+                       "started_at": None, "ended_at": "2026-01-01T00:00:00Z"}])  # fmt: skip
+
+    rows = re.findall(r"<tr>(.*?)</tr>", steps_html(state.step_list()))[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+
+    statuses = [re.sub(r"<[^>]+>", "", row[2]) for row in cells]
+    assert statuses == ["⊘ cancelled", "• paused", "⏳ running", "✗ failed"]
+    assert [row[3] for row in cells] == ["0 ms", "1.5 s", "—", "—"]
+    assert duration(-0.4) == "0 ms"
+    assert duration(None) == "—"
+
+
+def test_times_read_as_a_person_reads_them() -> None:
+    now = datetime(2026, 3, 4, 15, 38, 10, tzinfo=UTC)
+    assert when("2026-03-04T15:42:58.471750Z", now) == "in 4 min (15:42 UTC)"
+    assert when("2026-03-04T15:35:00+00:00", now) == "3 min ago (15:35 UTC)"
+    assert when("2026-03-05T15:38:09.999Z", now) == "in 23 h 59 min (2026-03-05 15:38 UTC)"
+    assert when("2026-03-01T10:00:00", now) == "3 days ago (2026-03-01 10:00 UTC)"  # no zone: UTC
+    assert when("2026-03-04T17:38:12+02:00", now) == "in 2 s (15:38 UTC)"
+    assert when("2026-03-04T15:35:00Z", now, relative=False) == "15:35 UTC"
+    assert when("2026-03-01T10:00:00Z", now, relative=False) == "2026-03-01 10:00 UTC"
+    assert when(None, now) == "—"
+    assert when("soon", now) == "soon"  # not a time: shown as the API gave it
+
+
+def test_people_are_named_not_given_as_audit_subjects() -> None:
+    assert person("key:ci bot") == "ci bot"
+    assert person("oidc:00u1abc") == "00u1abc"
+    assert person("oidc:00u1abc", "Ada Lovelace") == "Ada Lovelace"
+    assert person(None) == "—"
+    version = {"created_by": "oidc:00u1abc", "created_by_name": "Ada Lovelace"}
+    assert who(version, "created_by") == "Ada Lovelace"
+    assert who({"created_by": "key:ci bot", "created_by_name": None}, "created_by") == "ci bot"
+    # Who published a version is no part of the configuration two versions are compared by.
+    assert version_config({"number": 2, **version, "system_prompt": "Hi."}) == {
+        "system_prompt": "Hi."
+    }
+    record = {"id": "apr_1", "status": "approved", "decided_by": "oidc:00u1abc",
+              "decided_by_name": "Ada Lovelace"}  # fmt: skip
+    approval = Approval("apr_1", 2, "calculator", status="approved", decided_by="oidc:00u1abc")
+    approval.record = record
+    assert "by Ada Lovelace" in decisions_html([approval])
+    approval.record = None  # known from its event only: the subject, without its prefix
+    assert "by 00u1abc" in decisions_html([approval])
+    assert decisions_html([Approval("apr_2", 3, "calculator")]) == ""  # pending: not settled
 
 
 def test_version_diff_shows_a_changed_system_prompt(api: AgentRuntimeClient) -> None:
@@ -231,8 +403,31 @@ def test_version_diff_shows_a_changed_system_prompt(api: AgentRuntimeClient) -> 
     added = '<span class="diff_add">Always&nbsp;cite&nbsp;a&nbsp;source.</span>'
     assert added in diff.prompt_view.value  # marked as added in the side-by-side table
     assert "<code>system_prompt</code>" in diff.fields_view.value
+    assert "(1 field differs)" in diff.fields_view.value
+    # Who published each version, and when: the person, not the audit subject.
+    assert diff.a["created_by"] == f"key:{ADMIN}"
+    assert re.search(rf"<b>v1</b> by {re.escape(ADMIN)}, (just now|\d+ s ago) \(", diff.html)
+    assert "<b>v2</b> by" in diff.html
+    assert "key:" not in diff.html
     bundle = diff._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_version_diff_marks_a_field_one_version_lacks(api: AgentRuntimeClient) -> None:
+    agent = new_agent(api, script({"text": "hi"}, tools=[]), script({"text": "hi"}))
+
+    diff = VersionDiff(agent["id"], 1, 2, client=api)
+
+    # The data says "absent", not how a table draws it; the table shows a dash.
+    assert diff.changed_fields["tools[calculator].name"] == (ABSENT, "calculator")
+    values = [value for pair in diff.changed_fields.values() for value in pair]
+    assert not any(isinstance(value, str) and value in {"—", "-"} for value in values)
+    row = re.search(r"<code>tools\[calculator\]\.name</code></td>(.*?)</tr>", diff.html)
+    assert row is not None
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(1)) == ["—", "calculator"]
+    # A field set to null is no absent field.
+    assert changed_fields({"a": None, "b": 1}, {"b": 2}) == {"a": (None, ABSENT), "b": (1, 2)}
+    assert not ABSENT  # falsy, as a missing value reads
 
 
 def test_compare_versions_runs_every_input_on_every_version(api: AgentRuntimeClient) -> None:
@@ -254,6 +449,14 @@ def test_compare_versions_runs_every_input_on_every_version(api: AgentRuntimeCli
     assert (table["latency_s"] > 0).all()
     assert "<table" in table._repr_html_()
     assert chart_png(table).startswith(b"\x89PNG")
+    # The scripted model costs nothing: the cost axis still starts at 0, never below.
+    assert set(table["cost_usd"]) == {0.0}
+    cost_axes, latency_axes = comparison_chart(table).axes
+    assert cost_axes.get_ylim() == (0.0, 1.0)
+    assert "no cost recorded" in [text.get_text() for text in cost_axes.texts]
+    assert latency_axes.get_ylim()[0] == 0.0
+    assert latency_axes.get_ylim()[1] >= table.groupby("version")["latency_s"].mean().max()
+    assert not latency_axes.texts
 
 
 # The notebooks, in a real kernel
@@ -346,7 +549,7 @@ def test_compare_versions_notebook(
     notebook = execute("compare-versions.ipynb", stack, admin_key, jupyter_env)
     text = all_text(notebook)
     assert "system_prompt: 'Repeat what the user says.' -> 'You are a careful" in text
-    assert "tools[calculator].name: '—' -> 'calculator'" in text
+    assert "tools[calculator].name: <absent> -> 'calculator'" in text
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert any("image/png" in output.get("data", {}) for output in outputs)  # the chart
     assert any("text/html" in output.get("data", {}) for output in outputs)  # the tables
