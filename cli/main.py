@@ -1,31 +1,50 @@
-"""`agent-runtime`: serve, migrate, and run the whole product on one machine."""
+"""`agent-runtime`: serve, migrate, and run the whole product on one machine; run agents and
+look after their runs and approvals (`run`, `runs`, `cancel`, `approvals`, `approve`, `reject`)."""
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 
+from cli import approval_commands, runs_commands
+from cli.api_access import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from cli.help_format import Command, Group
 from cli.run_command import run
 from cli.supervisor import Child, StopRequestedError, Supervisor, raise_on_sigterm
 from core.settings import DEFAULT_DATA_DIR
 
-app = typer.Typer(no_args_is_help=True, help="Agent Runtime: durable AI agents.")
+app = typer.Typer(
+    cls=Group,
+    no_args_is_help=True,
+    help="Agent Runtime: durable AI agents.\n\n"
+    "Exit codes, for every command: 0 success; 1 a failure (a run that did not succeed, an API "
+    "that failed or refused); 2 a usage error (a bad argument, or an id or name that does not "
+    "exist); 130 Ctrl-C. Each command's --help says what they mean for it.",
+)
 console = Console()
-app.command("run")(run)
+RUNS, SERVING = "Agents, runs and approvals", "The product on this machine"
+app.command("run", cls=Command, rich_help_panel=RUNS)(run)
+runs_commands.register(app, RUNS)
+approval_commands.register(app, RUNS)
 
 DataDir = Annotated[
     Path,
     typer.Option(
         "--data-dir",
         envvar="AGENT_RUNTIME_DATA_DIR",
+        metavar="DIR",
         help="Where the embedded default keeps everything it writes.",
     ),
 ]
+Port = Annotated[int, typer.Option(metavar="PORT", help="Port to bind.")]
+Host = Annotated[str, typer.Option(metavar="HOST", help="Interface to bind.")]
 
 
 def _use_data_dir(data_dir: Path) -> Path:
@@ -36,9 +55,12 @@ def _use_data_dir(data_dir: Path) -> Path:
     return data_dir
 
 
-@app.command()
+@app.command(cls=Command, rich_help_panel=SERVING)
 def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Upgrade the database (DATABASE_URL, or the embedded SQLite file) to the latest schema."""
+    """Upgrade the database (DATABASE_URL, or the embedded SQLite file) to the latest schema.
+
+    Exit code: 0 the schema is the latest; 1 the upgrade failed.
+    """
     from backend.settings import Settings
     from core.migrate import upgrade_from_settings
 
@@ -47,9 +69,12 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     console.print("[green]database is at the latest schema[/]")
 
 
-@app.command("admin-key")
+@app.command("admin-key", cls=Command, rich_help_panel=SERVING)
 def admin_key(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Print the platform admin API key, creating it (and the `default` tenant) if needed."""
+    """Print the platform admin API key, creating it (and the `default` tenant) if needed.
+
+    Exit code: 0 printed; 1 the database could not be read or written.
+    """
     from backend.services.bootstrap import ensure_admin_key
     from backend.settings import Settings
     from core.db import make_engine
@@ -63,16 +88,25 @@ def admin_key(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         engine.dispose()
 
 
-@app.command()
+@app.command(cls=Command, rich_help_panel=SERVING)
 def api(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8002,
+    host: Host = "127.0.0.1",
+    port: Port = 8002,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Serve the control plane's REST API."""
+    """Serve the control plane's REST API.
+
+    Exit code: 0 stopped with Ctrl-C or SIGTERM; 1 it could not serve (e.g. the port is taken).
+    """
     import uvicorn
 
+    def stopped(_signum: int, _frame: FrameType | None) -> None:
+        raise typer.Exit(EXIT_OK)
+
     _use_data_dir(data_dir)
+    # Uvicorn shuts down gracefully on SIGTERM, then raises the signal again to end the process
+    # by it: that ending is the one asked for, so it exits 0, as on Ctrl-C.
+    signal.signal(signal.SIGTERM, stopped)
     uvicorn.run(
         "backend.main:serve",
         factory=True,
@@ -83,9 +117,12 @@ def api(
     )
 
 
-@app.command()
+@app.command(cls=Command, rich_help_panel=SERVING)
 def worker(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
-    """Run one worker against TEMPORAL_ADDRESS (start more to scale out)."""
+    """Run one worker against TEMPORAL_ADDRESS (start more to scale out).
+
+    Exit code: 0 stopped with Ctrl-C or SIGTERM (steps under way finish first); 1 it failed.
+    """
     from worker.main import main as run_worker
 
     _use_data_dir(data_dir)
@@ -96,32 +133,38 @@ def _workbench_command(port: int, api_url: str) -> list[str]:
     return [sys.executable, "-m", "cli.main", "ui", "--port", str(port), "--api-url", api_url]
 
 
-@app.command()
+@app.command(cls=Command, rich_help_panel=SERVING)
 def ui(
-    port: Annotated[int, typer.Option(help="Port of the workbench (page, websocket).")] = 3000,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", help="Port of the workbench (page, websocket).")
+    ] = 3000,
     api_url: Annotated[
-        str, typer.Option(help="The REST API the workbench talks to.")
+        str, typer.Option(metavar="URL", help="The REST API the workbench talks to.")
     ] = "http://127.0.0.1:8002",
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    host: Host = "127.0.0.1",
     build_only: Annotated[
         bool, typer.Option("--build-only", help="Build the frontend if needed, then exit.")
     ] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Serve the workbench, the web UI (built once, then reused until its sources change)."""
+    """Serve the workbench, the web UI (built once, then reused until its sources change).
+
+    Exit code: 0 stopped with Ctrl-C or SIGTERM (or built, with --build-only); 1 the build
+    failed; 2 the port is taken.
+    """
     from cli import ui as workbench
     from cli.temporal_server import port_in_use
 
     if not build_only and port_in_use(port):
         console.print(f"[red]Port {port} is taken: pass --port.[/]")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     try:
         if not workbench.build_is_current():
             console.print("building the workbench frontend (once; reused until app/ changes)")
             workbench.build()
     except workbench.BuildError as exc:
         console.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILED) from None
     if build_only:
         return
     console.print(f"Workbench   http://{host}:{port}   (API {api_url})")
@@ -144,17 +187,26 @@ def _wait_answering(url: str, supervisor: Supervisor, timeout: float) -> None:
         time.sleep(0.1)
 
 
-@app.command()
+@app.command(cls=Command, rich_help_panel=SERVING)
 def dev(
     data_dir: DataDir = DEFAULT_DATA_DIR,
-    api_port: Annotated[int, typer.Option(help="Port of the REST API.")] = 8002,
+    api_port: Annotated[int, typer.Option(metavar="PORT", help="Port of the REST API.")] = 8002,
     temporal_port: Annotated[
-        int, typer.Option(help="Port of the embedded Temporal server (unless TEMPORAL_ADDRESS).")
+        int,
+        typer.Option(
+            metavar="PORT", help="Port of the embedded Temporal server (unless TEMPORAL_ADDRESS)."
+        ),
     ] = 7233,
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not start the workbench.")] = False,
-    ui_port: Annotated[int, typer.Option(help="Port of the workbench (the web UI).")] = 3000,
+    ui_port: Annotated[
+        int, typer.Option(metavar="PORT", help="Port of the workbench (the web UI).")
+    ] = 3000,
 ) -> None:
-    """Run the whole product on this machine: engine, migrations, API, a worker, the workbench."""
+    """Run the whole product on this machine: engine, migrations, API, a worker, the workbench.
+
+    Exit code: 0 stopped with Ctrl-C or SIGTERM once up; 1 a part of it failed (the message
+    names it); 2 a port is taken; 130 Ctrl-C before it was up.
+    """
     from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agent
     from backend.settings import Settings
     from cli.temporal_server import dev_server_command, port_in_use, wait_for_port
@@ -168,7 +220,7 @@ def dev(
     try:
         if not no_ui and port_in_use(ui_port):
             console.print(f"[red]Port {ui_port} is taken. Pass --ui-port, or --no-ui.[/]")
-            raise typer.Exit(2)
+            raise typer.Exit(EXIT_USAGE)
         temporal_address = settings.temporal_address
         if not temporal_address:
             if port_in_use(temporal_port):
@@ -176,7 +228,7 @@ def dev(
                     f"[red]Port {temporal_port} is taken. Pass --temporal-port, or set "
                     "TEMPORAL_ADDRESS to use a Temporal server that is already running.[/]"
                 )
-                raise typer.Exit(2)
+                raise typer.Exit(EXIT_USAGE)
             # Children start outside spinners: the spinner's thread must not be forked with them.
             supervisor.start(Child("temporal", dev_server_command(data_dir, temporal_port)))
             with console.status("starting the durable engine (Temporal dev server)"):
@@ -245,18 +297,22 @@ def dev(
         console.print(f"      {auth} {api_url}/v1/agents")
     except StopRequestedError:
         supervisor.stop_all()
-        raise typer.Exit(0) from None
+        raise typer.Exit(EXIT_OK) from None
     except BaseException:
         supervisor.stop_all()
         raise
-    raise typer.Exit(supervisor.wait())
+    # The supervisor has said which part died and with what code.
+    raise typer.Exit(EXIT_FAILED if supervisor.wait() else EXIT_OK)
 
 
-@app.command()
+@app.command(cls=Command, rich_help_panel=SERVING)
 def notebook(
-    port: Annotated[int, typer.Option(help="Port of the Jupyter server.")] = 8888,
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port of the Jupyter server.")] = 8888,
     api_url: Annotated[
-        str, typer.Option(envvar="AGENT_RUNTIME_URL", help="The REST API the notebooks use.")
+        str,
+        typer.Option(
+            envvar="AGENT_RUNTIME_URL", metavar="URL", help="The REST API the notebooks use."
+        ),
     ] = "http://127.0.0.1:8002",
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Open no browser.")] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -264,6 +320,8 @@ def notebook(
     """Start Jupyter on 127.0.0.1 in notebooks/, its kernels connected to the API.
 
     Their token is AGENT_RUNTIME_TOKEN, or else the platform admin key of the data dir.
+
+    Exit code: 0 stopped with Ctrl-C; otherwise Jupyter's own (this command becomes the server).
     """
     import secrets
 

@@ -1,4 +1,4 @@
-"""Who answers a run's approval requests while `agent-runtime run` follows it."""
+"""Who answers a run's approval requests while `agent-runtime run` (or `runs follow`) follows it."""
 
 import sys
 from typing import Protocol
@@ -45,9 +45,7 @@ class ApproveAll:
 
     def __call__(self, client: AgentRuntimeClient, view: RunView, approval: Approval) -> None:
         if _still_pending(client, approval):
-            _decide(
-                client, view, approval, "approve", "approved with agent-runtime run --approve-all"
-            )
+            _decide(client, view, approval, "approve", "approved with agent-runtime --approve-all")
 
 
 class LeaveToOthers:

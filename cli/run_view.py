@@ -19,6 +19,7 @@ from rich.padding import Padding
 from rich.spinner import Spinner
 from rich.text import Text
 
+from cli.formatting import actor, expires_in, span
 from client.run_state import STEPS, Approval, Change, Event, RunState, Step
 
 SUMMARY_WIDTH = 80
@@ -40,7 +41,12 @@ def money(cost_usd: float) -> str:
 
 
 def duration(milliseconds: float) -> str:
-    return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
+    """`812 ms`, `4.2 s`, then as people say it: `3 min 12 s`."""
+    if milliseconds < 1000:
+        return f"{milliseconds:.0f} ms"
+    if milliseconds < 60_000:
+        return f"{milliseconds / 1000:.1f} s"
+    return span(milliseconds / 1000)
 
 
 def one_line(text: str, width: int = SUMMARY_WIDTH) -> str:
@@ -72,20 +78,22 @@ def approval_request(approval: Approval) -> RenderableType:
     heading.append("? ", style="yellow bold")
     heading.append(f"{approval.seq} tool {approval.tool_name} asks for approval")
     if approval.expires_at:
-        heading.append(f"  (expires {approval.expires_at})", style="dim")
+        heading.append(f"  (expires {expires_in(approval.expires_at)})", style="dim")
     arguments = json.dumps(approval.arguments, ensure_ascii=False)
     if len(arguments) > SUMMARY_WIDTH:
         arguments = json.dumps(approval.arguments, ensure_ascii=False, indent=2)
     return Group(heading, Text("  " + arguments.replace("\n", "\n  ")))
 
 
-def approval_decision(approval: Approval) -> Text:
+def approval_decision(approval: Approval, decided_by_name: str | None = None) -> Text:
+    """`✓ 2 tool call approved by ci-bot: fine`: who decided by name, never by audit subject."""
     approved = approval.status == "approved"
     line = Text()
     line.append("✓ " if approved else "✗ ", style="green" if approved else "red")
     line.append(f"{approval.seq} tool call {approval.status}")
-    if approval.decided_by:
-        line.append(f" by {approval.decided_by}", style="dim")
+    name = decided_by_name or (approval.record or {}).get("decided_by_name")
+    if approval.decided_by or name:
+        line.append(f" by {actor(name, approval.decided_by)}", style="dim")
     if approval.comment:
         line.append(f": {approval.comment}")
     if approval.edited_arguments is not None:
@@ -128,8 +136,10 @@ class RunView:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.run = RunState()
+        self.event: Event = {}  # the event being shown, for what the fold keeps no record of
 
     def show(self, event: Event) -> Change:
+        self.event = event
         change = self.run.apply(event)
         self.draw(change)
         return change
@@ -145,7 +155,10 @@ class RunView:
             self.text_arrived(step, change.text)
         if approval is not None:
             pending = approval.status == "pending"
-            self.print(approval_request(approval) if pending else approval_decision(approval))
+            if pending:
+                self.print(approval_request(approval))
+            else:
+                self.print(approval_decision(approval, self.event.get("decided_by_name")))
 
     def step_started(self, step: Step) -> None:
         pass

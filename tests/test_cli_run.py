@@ -46,9 +46,8 @@ def api(stack: DevStack) -> Iterator[AgentRuntimeClient]:
 
 
 def cli_env(stack: DevStack, **extra: str) -> dict[str, str]:
-    env = clean_env(
-        COLUMNS="200", AGENT_RUNTIME_URL=stack.url, AGENT_RUNTIME_TOKEN=admin_key(stack), **extra
-    )
+    defaults = {"AGENT_RUNTIME_URL": stack.url, "AGENT_RUNTIME_TOKEN": admin_key(stack)}
+    env = clean_env(COLUMNS="200", **{**defaults, **extra})
     for name in TERMINAL_OVERRIDES:
         env.pop(name, None)
     return env
@@ -167,6 +166,11 @@ def test_an_approval_answered_yes_on_stdin(stack: DevStack, api: AgentRuntimeCli
     assert "? 2 tool calculator asks for approval" in result.stdout
     assert '{"expression": "6*7"}' in result.stdout
     assert "Approve? [y/n]: y" in result.stdout
+    # Who decided, by name: the admin key's, not its audit subject `key:...`.
+    assert re.search(
+        r"^✓ 2 tool call approved by platform admin \(bootstrap\)$", result.stdout, re.M
+    )
+    assert "key:" not in result.stdout
     assert re.search(r"^✓ 2 tool calculator .*42", result.stdout, re.M)
     (approval,) = api.list_approvals(run_id=only_run_of(api, name)["id"])
     assert approval["status"] == "approved"
@@ -226,7 +230,8 @@ def test_ctrl_c_stops_following_and_leaves_the_run_going(
             process.communicate()
     assert process.returncode == 130, out + err
     assert f"Stopped following {run['id']}; the run goes on." in err
-    assert f"/v1/runs/{run['id']}/cancel" in err
+    assert f"agent-runtime runs follow {run['id']}" in err
+    assert f"agent-runtime cancel {run['id']}" in err
     assert "Traceback" not in err
     assert api.get_run(run["id"])["status"] == "awaiting_approval"
 
