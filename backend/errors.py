@@ -6,20 +6,31 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.models.agent_config import TOOL_TYPES
 
 
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: Any = None
+    """What went wrong."""
+
+    code: str = Field(
+        description="Stable and machine-readable, e.g. `validation_error`, `not_found`, "
+        "`quota_exceeded`, `database_unavailable`."
+    )
+    message: str = Field(description="For people: what went wrong (a 422 names the field).")
+    details: Any = Field(
+        default=None,
+        description="More, by code: a 422 lists `{field, location, message, type}` per problem; "
+        "a 429 names the quota, its limit and the use.",
+    )
 
 
 class ErrorResponse(BaseModel):
-    error: ErrorDetail
+    """The one shape of every error answer."""
+
+    error: ErrorDetail = Field(description="The error.")
 
 
 class ApiError(Exception):

@@ -21,6 +21,7 @@ from backend.routes import (
     meta,
     metrics,
     runs,
+    stats,
     tenants,
     versions,
 )
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
     for resource in (me, meta, tenants, agents, versions, runs, events, approvals, artifacts):
         app.include_router(resource.router, responses=ERROR_RESPONSES)
+    app.include_router(stats.router, responses=ERROR_RESPONSES)
     return app
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session
@@ -23,9 +23,17 @@ ItemT = TypeVar("ItemT")
 RowT = TypeVar("RowT")
 
 
+PAGE_HELP = "One page of a list; pass `next_cursor` as `?cursor=` for the next."
+
+
 class Page(BaseModel, Generic[ItemT]):
-    items: list[ItemT]
-    next_cursor: str | None = None
+    # Set through the config: a parametrized page (`Page[RunPublic]`) has no docstring of its own.
+    model_config = ConfigDict(json_schema_extra={"description": PAGE_HELP})
+
+    items: list[ItemT] = Field(description="This page's items, in the list's order.")
+    next_cursor: str | None = Field(
+        default=None, description="The cursor of the next page; null on the last."
+    )
 
 
 class PageParams(BaseModel):

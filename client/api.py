@@ -5,12 +5,29 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Collection, Iterator
+from datetime import datetime
 from typing import Any, NoReturn, Self
 
 import httpx
 import httpx_sse
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8002"
+
+
+def _query_value(value: Any) -> Any:
+    """Datetimes as ISO 8601, which the API reads; everything else as it is."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _run_filters(
+    q: str | None,
+    created_after: datetime | str | None,
+    created_before: datetime | str | None,
+    sort: str | None,
+) -> dict[str, Any]:
+    """The search, date range and sort of the runs list, only those asked for."""
+    query = {"q": q, "created_after": created_after, "created_before": created_before, "sort": sort}
+    return {key: _query_value(value) for key, value in query.items() if value is not None}
 
 
 class ApiError(Exception):
@@ -150,12 +167,31 @@ class AgentRuntimeClient:
         return dict(self._call("POST", f"/v1/agents/{agent_id}/runs", json=body, headers=headers))
 
     def list_runs(
-        self, agent_id: str | None = None, status: str | None = None
+        self,
+        agent_id: str | None = None,
+        status: str | None = None,
+        *,
+        q: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        sort: str | None = None,
     ) -> list[dict[str, Any]]:
-        return list(self._pages("/v1/runs", agent_id=agent_id, status=status))
+        """Every run matching: `q` is a substring of the input (any case), `sort` is
+        `-created_at` (the default), `created_at`, `duration`, `-duration`, `cost`, `-cost`."""
+        filters = _run_filters(q, created_after, created_before, sort)
+        return list(self._pages("/v1/runs", agent_id=agent_id, status=status, **filters))
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/v1/runs/{run_id}"))
+
+    def stats(self, **params: Any) -> dict[str, Any]:
+        """Run statistics: `from`, `to` (datetimes or ISO text; `from_` works too), `agent_id`,
+        `bucket` (`hour` or `day`). Counts by status, cost, tokens and latency, for the range,
+        per UTC bucket and per agent."""
+        if "from_" in params:
+            params["from"] = params.pop("from_")
+        query = {key: _query_value(value) for key, value in params.items() if value is not None}
+        return dict(self._call("GET", "/v1/stats", params=query))
 
     def cancel_run(self, run_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/v1/runs/{run_id}/cancel"))
@@ -261,9 +297,16 @@ class AgentRuntimeClient:
         status: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        *,
+        q: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        sort: str | None = None,
     ) -> dict[str, Any]:
-        """One page of runs, newest first: `{"items": [...], "next_cursor": ...}`."""
+        """One page of runs, newest first unless `sort` says otherwise (as `list_runs`):
+        `{"items": [...], "next_cursor": ...}`. A cursor pages the sort it came from."""
         query = {"agent_id": agent_id, "status": status, "limit": limit, "cursor": cursor}
+        query |= _run_filters(q, created_after, created_before, sort)
         params = {key: value for key, value in query.items() if value is not None}
         return dict(self._call("GET", "/v1/runs", params=params))
 

@@ -61,7 +61,7 @@ class Step:
 # What an approval's REST record and `Approval` both name so (REST's `step_seq` is `seq` here).
 APPROVAL_FIELDS_NAMED_ALIKE = (
     *("id", "run_id", "tool_name", "arguments", "status", "expires_at", "requested_at"),
-    *("decided_at", "decided_by", "comment", "edited_arguments"),
+    *("decided_at", "decided_by", "decided_by_name", "comment", "edited_arguments"),
 )
 
 
@@ -77,6 +77,7 @@ class Approval:
     requested_at: str | None = None
     decided_at: str | None = None
     decided_by: str | None = None
+    decided_by_name: str | None = None  # who decided, for people to read
     comment: str | None = None
     edited_arguments: dict[str, Any] | None = None  # what an approval with edits ran with
     record: dict[str, Any] | None = None  # the approval as the REST API last listed it
@@ -292,6 +293,7 @@ class RunState:
             self.approvals[approval_id] = approval
         approval.status = str(event["status"])
         approval.decided_by = event.get("decided_by")
+        approval.decided_by_name = event.get("decided_by_name")
         approval.comment = event.get("comment")
         approval.edited_arguments = event.get("arguments")
         approval.decided_at = event.get("at")
@@ -373,6 +375,7 @@ class RunState:
             requested_at=record.get("requested_at"),
             decided_at=record.get("decided_at"),
             decided_by=record.get("decided_by"),
+            decided_by_name=record.get("decided_by_name"),
             comment=record.get("comment"),
             edited_arguments=record.get("edited_arguments"),
             record=record,

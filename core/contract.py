@@ -129,6 +129,12 @@ class ToolStepResult:
     ok: bool
 
 
+# A step in flight: (seq, kind, name, started_epoch_ms), name empty for model steps; the start
+# is the workflow's clock when it scheduled the step. Histories recorded before the start was
+# carried hold three values, and must keep replaying.
+InFlight = tuple[int, str, str, int] | tuple[int, str, str]
+
+
 @dataclass
 class FinishRunInput:
     run_id: str
@@ -136,8 +142,8 @@ class FinishRunInput:
     status: str
     error_code: str | None = None
     error_message: str | None = None
-    # (seq, kind, name) of a step the ending cut short; name is empty for model steps.
-    in_flight: tuple[int, str, str] | None = None
+    # The step the ending cut short, if any.
+    in_flight: InFlight | None = None
 
 
 # Failure types that retrying cannot fix; the workflow ends the run with them.

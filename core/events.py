@@ -146,6 +146,7 @@ def approval_decided_event(approval: Approval) -> NewEvent:
         "seq": approval.step_seq,
         "status": str(approval.status),
         "decided_by": approval.decided_by,
+        "decided_by_name": approval.decided_by_name,
         "comment": approval.comment,
         "arguments": approval.edited_arguments,
     }

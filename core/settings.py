@@ -29,8 +29,12 @@ class CommonSettings(BaseSettings):
     s3_bucket: str = Field(default="agent-runtime", validation_alias="S3_BUCKET")
     s3_region: str | None = Field(default=None, validation_alias="S3_REGION")
     s3_secure: bool = Field(default=True, validation_alias="S3_SECURE")
-    # JSON lines for log collectors; "text" for people reading a terminal.
-    log_format: Literal["json", "text"] = Field(default="json", validation_alias="LOG_FORMAT")
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        validation_alias="LOG_FORMAT",
+        description="`json` (lines for log collectors) or `text` (lines for people); unset: "
+        "text when the log stream is a terminal, JSON otherwise.",
+    )
     langfuse_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("LANGFUSE_BASE_URL", "LANGFUSE_HOST")
     )

@@ -208,6 +208,10 @@ def test_approvals_and_cancellation_appear_in_the_stream(stack: LiveStack) -> No
     )
     decided = next(e for e in events if e["type"] == "approval.decided")
     assert (decided["status"], decided["comment"]) == ("approved", "ok")
+    # Who decided, as the approval's record names them: followers show it without a read.
+    record = tenant.ok(tenant.get(f"/v1/approvals/{approval['id']}"))
+    assert decided["decided_by_name"] == record["decided_by_name"]
+    assert decided["decided_by_name"]
     assert kinds.index(("approval.requested", None)) < kinds.index(("approval.decided", "approved"))
     assert ("run.status", "cancelling") in kinds
     assert kinds[-1] == ("run.completed", "cancelled")

@@ -57,6 +57,24 @@ def test_a_provider_token_acts_in_its_tenant_with_its_role(
     assert victor.post("/v1/agents", json={"name": "nope"}).status_code == 403
 
 
+def test_what_a_token_creates_records_its_name_beside_its_subject(
+    client: TestClient, oidc: OidcProvider
+) -> None:
+    """An OIDC subject is an opaque id: the token's name is recorded for people to read."""
+    subject = "3f2b8c1e-5d7a-4e9b-a6c0-1d2e3f4a5b6c"
+    alice = Api(client, oidc.mint(sub=subject, name="Alice Liddell"))
+    agent = alice.new_agent("named")
+    version = alice.publish(agent["id"])
+    for record in (agent, version, alice.ok(alice.get(f"/v1/agents/{agent['id']}"))):
+        assert record["created_by"] == f"oidc:{subject}"
+        assert record["created_by_name"] == "Alice Liddell"
+    # The name as it was then: a later token with another name changes no record.
+    renamed = Api(client, oidc.mint(sub=subject, name="Alice Hargreaves"))
+    assert renamed.ok(renamed.get(f"/v1/agents/{agent['id']}"))["created_by_name"] == (
+        "Alice Liddell"
+    )
+
+
 def test_platform_admin_role_from_the_token(client: TestClient, oidc: OidcProvider) -> None:
     olga = Api(client, oidc.password_token("olga"))
     assert olga.new_tenant("from-olga")["name"] == "from-olga"

@@ -4,12 +4,15 @@ import asyncio
 import json
 import time
 from itertools import pairwise
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
-from core.models.agent_config import ModelSpec
+from core.models.agent_config import ModelProvider, ModelSpec
+from core.models.model_spec import MODEL_SPECS, PROVIDER_PARAMETERS
+from core.models.parameters import STORED
 from tests.provider_doubles import (
     HttpDouble,
     RecordedRequest,
@@ -52,8 +55,16 @@ AFTER_TOOL_CALL = [
     Message(role="tool", content="5", tool_call_id="call_1", name="calculator"),
 ]
 TOOLS = [CALCULATOR]
-OPENAI = ModelSpec(provider="openai", name="gpt-test")
-ANTHROPIC = ModelSpec(provider="anthropic", name="claude-test")
+MODEL_SPEC: TypeAdapter[ModelSpec] = TypeAdapter(ModelSpec)
+
+
+def model(stored: bool = False, **config: Any) -> ModelSpec:
+    """A model configuration as a version publishes it, or as an earlier release stored it."""
+    return MODEL_SPEC.validate_python(config, context=STORED if stored else None)
+
+
+OPENAI = model(provider="openai", name="gpt-test")
+ANTHROPIC = model(provider="anthropic", name="claude-test")
 
 
 def complete(
@@ -142,7 +153,8 @@ def test_openai_tool_call_reply_is_parsed() -> None:
 
 
 def test_openai_request_carries_prompt_tools_transcript_key_and_parameters() -> None:
-    spec = ModelSpec(
+    spec = model(
+        stored=True,  # runtime keys an earlier release let any provider's parameters hold
         provider="openai",
         name="gpt-test",
         parameters={"temperature": 0.3, "base_url": "http://ignored", "script": [], "seed": 7},
@@ -262,7 +274,7 @@ def test_openai_bad_key_is_not_retryable_and_never_echoed() -> None:
 
     assert (error.retryable, error.code) == (False, "provider_auth")
     assert "HTTP 401" in error.message
-    assert "api_key_env" in error.message
+    assert "the worker's API key" in error.message
     assert KEY not in error.message
     assert KEY not in str(error)
     assert error.__cause__ is None
@@ -296,7 +308,7 @@ def test_openai_slow_server_times_out_retryably() -> None:
 
 
 def test_openai_compatible_server_without_a_key() -> None:
-    spec = ModelSpec(provider="openai_compatible", name="llama3.2", parameters={"top_k": 20})
+    spec = model(provider="openai_compatible", name="llama3.2", parameters={"top_k": 20})
     with chat_completions_double() as double:
         double.enqueue(200, chat_completion("Hello from a local model."))
         reply = complete(OpenAIChatProvider(None, double.base_url), spec)
@@ -309,7 +321,8 @@ def test_openai_compatible_server_without_a_key() -> None:
 
 
 def test_openai_parameters_that_would_override_the_request_are_refused() -> None:
-    spec = ModelSpec(provider="openai", name="gpt-test", parameters={"messages": []})
+    # Publishing refuses such a key; a configuration an earlier release stored may hold one.
+    spec = model(stored=True, provider="openai", name="gpt-test", parameters={"messages": []})
     with chat_completions_double() as double:
         error = failure(OpenAIChatProvider(KEY, double.base_url), spec)
         assert double.requests == []
@@ -356,7 +369,8 @@ def test_anthropic_request_has_system_param_merged_tool_results_and_key() -> Non
         Message(role="tool", content="5", tool_call_id="toolu_1", name="calculator"),
         Message(role="tool", content="division by zero", tool_call_id="toolu_2", is_error=True),
     ]
-    spec = ModelSpec(
+    spec = model(
+        stored=True,  # `api_key_env`: a runtime key an earlier release let parameters hold
         provider="anthropic",
         name="claude-test",
         parameters={"temperature": 0.1, "max_tokens": 512, "api_key_env": "ANTHROPIC_KEY"},
@@ -750,7 +764,7 @@ def test_anthropic_stream_that_stalls_times_out_retryably() -> None:
 
 
 def scripted(*turns: dict[str, Any]) -> ModelSpec:
-    return ModelSpec(provider="scripted", parameters={"script": list(turns)})
+    return model(provider="scripted", parameters={"script": list(turns)})
 
 
 def test_scripted_streams_its_text_word_by_word_and_replies_as_without_streaming() -> None:
@@ -810,7 +824,7 @@ def test_every_configured_provider_passes_deltas_through() -> None:
             }
         )
         providers = build_providers(settings)
-        local = ModelSpec(
+        local = model(
             provider="openai_compatible",
             name="llama3.2",
             parameters={"base_url": openai_double.base_url},
@@ -833,3 +847,101 @@ def test_every_configured_provider_passes_deltas_through() -> None:
         "anthropic": ("From Anthropic.", "From Anthropic."),
         "scripted": ("From a script.", "From a script."),
     }
+
+
+# Typed parameters, as the providers read them
+
+
+def test_openai_sends_the_typed_parameters_as_given_and_extra_body_beside_them() -> None:
+    spec = model(
+        provider="openai_compatible",
+        name="llama3.2",
+        parameters={
+            "base_url": "http://ignored/v1",
+            "temperature": 0,
+            "stop": ["\n\n"],
+            "top_k": 40,
+            "extra_body": {"num_ctx": 8192},
+        },
+    )
+    with chat_completions_double() as double:
+        double.enqueue(200, chat_completion("Hi."))
+        complete(OpenAIChatProvider(None, double.base_url), spec)
+        body = only_request(double).body
+
+    assert (body["temperature"], body["stop"], body["top_k"]) == (0, ["\n\n"], 40)
+    assert type(body["temperature"]) is int
+    assert body["num_ctx"] == 8192
+    # Unset parameters are not sent (no nulls), nor what configures the runtime.
+    assert not {"seed", "top_p", "max_tokens", "base_url", "extra_body"} & body.keys()
+
+
+def test_a_stored_configuration_passes_values_no_type_admits_on_as_written() -> None:
+    """An earlier release stored parameters untyped; they still reach the provider as then."""
+    spec = model(
+        stored=True,
+        provider="openai",
+        name="gpt-test",
+        parameters={"temperature": "0.2", "logprobs": True, "seed": 7},
+    )
+    assert spec.parameters.legacy() == {"temperature": "0.2", "logprobs": True}
+    with chat_completions_double() as double:
+        double.enqueue(200, chat_completion("Hi."))
+        complete(OpenAIChatProvider(KEY, double.base_url), spec)
+        body = only_request(double).body
+
+    assert (body["temperature"], body["logprobs"], body["seed"]) == ("0.2", True, 7)
+
+
+def test_anthropic_reads_max_tokens_typed_or_takes_its_default() -> None:
+    with anthropic_messages_double() as double:
+        double.enqueue(200, anthropic_message(text_block("One.")))
+        double.enqueue(200, anthropic_message(text_block("Two.")))
+        typed = model(provider="anthropic", name="claude-test", parameters={"max_tokens": 64})
+        complete(AnthropicProvider(KEY, double.base_url), typed)
+        complete(AnthropicProvider(KEY, double.base_url), ANTHROPIC)
+        first, second = double.requests
+
+    assert (first.body["max_tokens"], second.body["max_tokens"]) == (64, 4096)
+    assert "top_k" not in second.body
+
+
+def test_scripted_usage_replaces_the_word_count_it_names() -> None:
+    both = scripted({"text": "one two three", "usage": {"input_tokens": 7, "output_tokens": 2}})
+    only_out = scripted({"text": "one two three", "usage": {"output_tokens": 9}})
+    counted = scripted({"text": "one two three"})
+
+    def reply(spec: ModelSpec) -> ModelReply:
+        return asyncio.run(ScriptedProvider().complete(spec, "Be brief.", QUESTION, TOOLS))
+
+    assert (reply(both).input_tokens, reply(both).output_tokens) == (7, 2)
+    assert reply(only_out).output_tokens == 9
+    assert reply(only_out).input_tokens == reply(counted).input_tokens > 0
+    assert reply(counted).output_tokens == 3
+
+
+def test_a_scripted_error_turn_fails_with_its_message_code_and_retryability() -> None:
+    failing = scripted({"error": {"message": "rate limited", "retryable": True, "code": "busy"}})
+    plain = scripted({"error": {}})
+    with pytest.raises(ProviderError) as raised:
+        asyncio.run(ScriptedProvider().complete(failing, "", QUESTION, TOOLS))
+    assert (raised.value.message, raised.value.retryable, raised.value.code) == (
+        "rate limited",
+        True,
+        "busy",
+    )
+    with pytest.raises(ProviderError) as raised:
+        asyncio.run(ScriptedProvider().complete(plain, "", QUESTION, TOOLS))
+    assert (raised.value.message, raised.value.retryable, raised.value.code) == (
+        "scripted failure",
+        False,
+        "scripted_error",
+    )
+
+
+def test_every_provider_has_a_model_and_a_parameters_schema() -> None:
+    assert list(MODEL_SPECS) == list(get_args(ModelProvider)) == list(PROVIDER_PARAMETERS)
+    for provider, spec in MODEL_SPECS.items():
+        parsed = model(provider=provider, name="m")
+        assert type(parsed) is spec
+        assert type(parsed.parameters) is PROVIDER_PARAMETERS[provider]

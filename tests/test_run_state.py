@@ -52,6 +52,7 @@ def decided(status: str = "approved", approval_id: str = "apr_1") -> dict[str, A
         "seq": 2,
         "status": status,
         "decided_by": "key:ci",
+        "decided_by_name": "CI bot",
         "comment": "fine",
         "arguments": {"expression": "6*8"},
     }
@@ -178,6 +179,7 @@ def test_an_approval_is_pending_until_decided() -> None:
         "key:ci",
         "fine",
     )
+    assert approval.decided_by_name == "CI bot"
     assert approval.edited_arguments == {"expression": "6*8"}
 
 
@@ -335,3 +337,25 @@ def test_a_decision_answered_by_rest_is_seeded_before_its_event() -> None:
     state.seed(approvals=[rest_approval("rejected")])
     assert state.pending == []
     assert state.approvals["apr_1"].record_is_current
+
+
+def test_a_step_the_cancel_cut_short_folds_as_ended_cancelled() -> None:
+    """`cancelled` is a step's ending like `succeeded` or `failed`: nothing streams any more,
+    the view asks for the record, and a snapshot that says so agrees with the events."""
+    error = {"code": "cancelled", "message": "the run was cancelled"}
+    cut_short = completed(1, status="cancelled", error=error, duration_ms=1500.0)
+    events = numbered(started(1), delta(1, "Half"), cut_short, run_completed("cancelled"))
+    state = RunState()
+    state.seed(rest_run(), [rest_step(1, "running")])
+    folded(*events[:2], state=state)
+    assert [state.streaming] == [state.steps[1]]  # in a list: `is` would narrow its type
+    folded(*events[2:], state=state)
+    step = state.steps[1]
+    assert (step.status, step.error, step.duration_ms) == ("cancelled", error, 1500.0)
+    assert state.streaming is None
+    assert behind(state)  # the record still says running
+    ended = rest_run("cancelled", ended_at=AT.format(9))
+    state.seed(ended, [rest_step(1, "cancelled", error=error)])
+    assert not behind(state)
+    assert (state.steps[1].status, state.steps[1].text) == ("cancelled", "Half")
+    assert (state.status, state.finished) == ("cancelled", True)

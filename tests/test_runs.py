@@ -1,5 +1,6 @@
 """Runs end to end: REST API -> Temporal dev server -> worker process -> database."""
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -143,7 +144,7 @@ def test_cancel_reaches_the_running_step(tenant_a: Api) -> None:
     assert cancelling["status"] in {"cancelling", "cancelled"}
     ended = wait_for_run(tenant_a, run["id"], timeout=20)
     assert ended["status"] == "cancelled"
-    assert [s["status"] for s in steps_of(tenant_a, run["id"])] == ["failed"]
+    assert [s["status"] for s in steps_of(tenant_a, run["id"])] == ["cancelled"]
     again = tenant_a.post(f"/v1/runs/{run['id']}/cancel")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "run_finished"
@@ -235,3 +236,118 @@ def test_an_openai_compatible_model_through_the_worker(tenant_a: Api) -> None:
         assert tool_message["role"] == "tool"
         assert tool_message["tool_call_id"] == "call_a"
         assert '"result": 9' in tool_message["content"]
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def ids_of(api: Api, **params: Any) -> list[str]:
+    return [run["id"] for run in api.ok(api.get("/v1/runs", params=params))["items"]]
+
+
+def every_page(api: Api, **params: Any) -> list[str]:
+    """The ids of every run, one per page, following `next_cursor`."""
+    ids: list[str] = []
+    query = {**params, "limit": 1}
+    while True:
+        page = api.ok(api.get("/v1/runs", params=query))
+        ids.extend(run["id"] for run in page["items"])
+        if page["next_cursor"] is None:
+            return ids
+        query["cursor"] = page["next_cursor"]
+
+
+def test_list_runs_searches_the_input_in_any_case(tenant_a: Api, tenant_b: Api) -> None:
+    agent_id = agent_with(tenant_a, script({"text": "ok"}))
+    refund = run_agent(tenant_a, agent_id, "Where is my REFUND for order 42?")
+    policy = run_agent(tenant_a, agent_id, "What is the refund policy?")
+    sale = run_agent(tenant_a, agent_id, "Is 50% off_sale still on?")
+    plain = run_agent(tenant_a, agent_id, "50 percent off sale")
+    run_agent(tenant_b, agent_with(tenant_b, script({"text": "ok"})), "refund please")
+    assert ids_of(tenant_a, q="Refund") == [policy["id"], refund["id"]]
+    assert ids_of(tenant_a, q="refund", agent_id=agent_id, limit=1) == [policy["id"]]
+    # % and _ are the characters themselves, not patterns.
+    assert ids_of(tenant_a, q="50%") == [sale["id"]]
+    assert ids_of(tenant_a, q="f_s") == [sale["id"]]
+    assert ids_of(tenant_a, q="no such words") == []
+    assert set(ids_of(tenant_a, q="")) == {refund["id"], policy["id"], sale["id"], plain["id"]}
+    for bad in ("x" * 201, "refund\x00"):
+        response = tenant_a.get("/v1/runs", params={"q": bad})
+        assert response.status_code == 422, response.text
+        assert error_fields(response) == ["q"]
+    for run in (refund, policy, sale, plain):
+        wait_for_run(tenant_a, run["id"])
+
+
+def test_list_runs_between_two_creation_times(tenant_a: Api) -> None:
+    agent_id = agent_with(tenant_a, script({"text": "ok"}))
+    first, second, third = (run_agent(tenant_a, agent_id, f"run {n}") for n in range(3))
+    middle = moment(second["created_at"])
+    assert ids_of(tenant_a, created_after=middle.isoformat()) == [third["id"], second["id"]]
+    assert ids_of(tenant_a, created_before=middle.isoformat()) == [first["id"]]
+    both = {"created_after": middle.isoformat(), "created_before": third["created_at"]}
+    assert ids_of(tenant_a, **both) == [second["id"]]
+    # Without an offset a time is UTC; with one it is converted.
+    naive = middle.astimezone(UTC).replace(tzinfo=None).isoformat()
+    shifted = middle.astimezone(timezone(timedelta(hours=-5))).isoformat()
+    assert ids_of(tenant_a, created_after=naive) == ids_of(tenant_a, created_after=shifted)
+    assert ids_of(tenant_a, created_after=naive) == [third["id"], second["id"]]
+    for field, value in (("created_after", "tuesday"), ("created_before", "2025-02-30T00:00:00")):
+        response = tenant_a.get("/v1/runs", params={field: value})
+        assert response.status_code == 422, response.text
+        assert error_fields(response) == [field]
+    for run in (first, second, third):
+        wait_for_run(tenant_a, run["id"])
+
+
+def test_list_runs_sorts_by_creation_duration_and_cost_and_pages_each_sort(
+    tenant_a: Api,
+) -> None:
+    limits = {"max_steps": 10, "max_cost_usd": 100.0, "timeout_seconds": 600}
+    runs = []
+    # Distinct durations (the model's delay) and costs (words in the input, $0.10 each).
+    for delay, text in ((0.6, "one"), (0.0, "one two three"), (0.3, "one two")):
+        config = script({"text": "ok", "delay_seconds": delay}, model="priced", limits=limits)
+        runs.append(
+            wait_for_run(
+                tenant_a, run_agent(tenant_a, agent_with(tenant_a, config, text), text)["id"]
+            )
+        )
+    assert [run["status"] for run in runs] == ["succeeded"] * 3, runs
+    unended = run_agent(tenant_a, agent_with(tenant_a, script({"text": "x", "delay_seconds": 60})))
+    by_id = {run["id"]: run for run in runs}
+
+    def duration(run_id: str) -> timedelta:
+        run = by_id[run_id]
+        return moment(run["ended_at"]) - moment(run["started_at"])
+
+    created = [*by_id, unended["id"]]  # started one after the other
+    by_duration = sorted(by_id, key=duration)
+    by_cost = sorted(by_id, key=lambda run_id: by_id[run_id]["cost_usd"])
+    assert len({by_id[run_id]["cost_usd"] for run_id in by_id}) == 3
+    expected = {
+        "created_at": created,
+        "-created_at": created[::-1],
+        # A run that has not ended comes last either way; it has cost nothing yet.
+        "duration": [*by_duration, unended["id"]],
+        "-duration": [*by_duration[::-1], unended["id"]],
+        "cost": [unended["id"], *by_cost],
+        "-cost": [*by_cost[::-1], unended["id"]],
+    }
+    for sort, order in expected.items():
+        assert ids_of(tenant_a, sort=sort) == order, sort
+        assert every_page(tenant_a, sort=sort) == order, sort
+    assert ids_of(tenant_a) == expected["-created_at"]
+
+    # A cursor pages only the sort it came from.
+    page = tenant_a.ok(tenant_a.get("/v1/runs", params={"sort": "cost", "limit": 1}))
+    for other in ("-cost", "duration", "-created_at"):
+        response = tenant_a.get("/v1/runs", params={"sort": other, "cursor": page["next_cursor"]})
+        assert response.status_code == 422, response.text
+        assert error_fields(response) == ["cursor"]
+    response = tenant_a.get("/v1/runs", params={"sort": "name"})
+    assert response.status_code == 422
+    assert error_fields(response) == ["sort"]
+    tenant_a.ok(tenant_a.post(f"/v1/runs/{unended['id']}/cancel"), 202)
+    assert wait_for_run(tenant_a, unended["id"])["status"] == "cancelled"

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ApprovalRequested,
         ApprovalRequestInput,
         FinishRunInput,
+        InFlight,
         ModelStepInput,
         ModelStepResult,
         ToolStepInput,
@@ -74,8 +75,8 @@ class LimitReachedError(Exception):
 @workflow.defn(name=WORKFLOW_NAME)
 class AgentRunWorkflow:
     def __init__(self) -> None:
-        # (seq, kind, name) of the step being executed, so an ending can close it.
-        self.in_flight: tuple[int, str, str] | None = None
+        # The step being executed and when it was scheduled, so an ending can close it.
+        self.in_flight: InFlight | None = None
         # The approval the run is waiting for, and decisions signalled by approval id.
         self.awaiting_approval: str | None = None
         self.decisions: dict[str, str] = {}
@@ -125,7 +126,7 @@ class AgentRunWorkflow:
         steps_this_execution = 0
         while True:
             self._check_limits(state)
-            self.in_flight = (state.next_seq, "model", "")
+            self.in_flight = (state.next_seq, "model", "", _now_ms())
             model: ModelStepResult = await workflow.execute_activity(
                 CALL_MODEL,
                 ModelStepInput(state.run_id, state.tenant_id, state.next_seq),
@@ -144,10 +145,12 @@ class AgentRunWorkflow:
                 return
             for index, name in enumerate(model.tool_names):
                 self._check_steps(state)
-                self.in_flight = (state.next_seq, "tool", name)
+                self.in_flight = (state.next_seq, "tool", name, _now_ms())
                 approval_id = None
                 if index < len(model.needs_approval) and model.needs_approval[index]:
                     approval_id = await self._approval(state, model.seq, index)
+                    # The tool's step starts once the wait for a person is over.
+                    self.in_flight = (state.next_seq, "tool", name, _now_ms())
                 await workflow.execute_activity(
                     RUN_TOOL,
                     ToolStepInput(
@@ -253,6 +256,10 @@ class AgentRunWorkflow:
             cost_usd=state.cost_usd,
             error_code=code,
         )
+
+
+def _now_ms() -> int:
+    return int(workflow.now().timestamp() * 1000)
 
 
 async def _stop(task: "asyncio.Task[None]") -> None:

@@ -14,7 +14,9 @@ router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_agent(body: AgentCreate, session: TenantSessionDep, principal: CanWrite) -> AgentPublic:
-    return AgentPublic.model_validate(service.create_agent(session, body, principal.subject))
+    """Create an agent (a name, a description); publish versions to configure it."""
+    agent = service.create_agent(session, body, principal.subject, principal.display_name or None)
+    return AgentPublic.model_validate(agent)
 
 
 @router.get("")
@@ -27,11 +29,13 @@ def list_agents(
     ] = False,
     q: Annotated[str | None, Query(max_length=200, description="Name contains (any case).")] = None,
 ) -> Page[AgentPublic]:
+    """The tenant's agents, newest first: the active ones, or with `archived=true` the archived."""
     return service.list_agents(session, params, archived=archived, search=q)
 
 
 @router.get("/{agent_id}")
 def get_agent(agent_id: str, session: TenantSessionDep, _principal: CanRead) -> AgentPublic:
+    """One agent, with the number of its latest version."""
     return AgentPublic.model_validate(service.get_agent(session, agent_id))
 
 

@@ -44,6 +44,7 @@ def list_approvals(
 def get_approval(
     approval_id: str, session: TenantSessionDep, _principal: CanRead
 ) -> ApprovalPublic:
+    """One approval: the call, its arguments, where it stands and who decided."""
     return ApprovalPublic.model_validate(service.get_approval(session, approval_id))
 
 
@@ -68,7 +69,9 @@ def decide_approval(
 
     A second, different decision is a 409; the same person repeating theirs is harmless.
     """
-    approval, events = service.decide(session, run_id, approval_id, body, principal.subject)
+    approval, events = service.decide(
+        session, run_id, approval_id, body, principal.subject, principal.display_name or None
+    )
     publish(request, principal.tenant_id, approval.run_id, events)
     engine: RunEngine = request.app.state.run_engine
     decided = ApprovalDecided(approval.id, ApprovalStatus(approval.status).value)

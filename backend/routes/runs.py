@@ -1,6 +1,7 @@
 """Runs: start one of an agent's versions, follow its status and steps, cancel it."""
 
 import logging
+from datetime import datetime
 from typing import Annotated
 
 from anyio import from_thread
@@ -20,6 +21,7 @@ log = logging.getLogger("agent_runtime.api")
 
 router = APIRouter(tags=["runs"])
 Paging = Annotated[PageParams, Depends(page_params)]
+MAX_SEARCH_CHARS = 200
 
 
 def _engine(request: Request) -> RunEngine:
@@ -54,7 +56,14 @@ def create_run(
 
     The committed run is the record: if the durable engine is unreachable the run stays
     `queued` and starts once the engine is back (the answer is the same 202)."""
-    run, created = service.create_run(session, agent_id, body, principal.subject, idempotency_key)
+    run, created = service.create_run(
+        session,
+        agent_id,
+        body,
+        principal.subject,
+        idempotency_key,
+        created_by_name=principal.display_name or None,
+    )
     if run.status == RunStatus.queued:
         run_input = service.workflow_input(session, run, settings.run_steps_per_execution)
         try:
@@ -75,13 +84,42 @@ def list_runs(
     params: Paging,
     agent_id: Annotated[str | None, Query(description="Only this agent's runs.")] = None,
     status_filter: Annotated[RunStatus | None, Query(alias="status")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=MAX_SEARCH_CHARS, description="The run's input contains this (any case)."),
+    ] = None,
+    created_after: Annotated[
+        datetime | None,
+        Query(description="Only runs created at or after this time (ISO 8601; naive is UTC)."),
+    ] = None,
+    created_before: Annotated[
+        datetime | None,
+        Query(description="Only runs created before this time (ISO 8601; naive is UTC)."),
+    ] = None,
+    sort: Annotated[
+        service.RunSort,
+        Query(
+            description="`created_at` (oldest first), `-created_at` (newest first), `duration` "
+            "(`ended_at` minus `started_at`, or `created_at` if it never started; runs not "
+            "ended come last either way), `cost` (`cost_usd`); `-` sorts descending. A "
+            "`cursor` pages only the sort it came from."
+        ),
+    ] = "-created_at",
 ) -> Page[RunPublic]:
-    """Newest first."""
-    return service.list_runs(session, params, agent_id, status_filter)
+    """Newest first unless `sort` says otherwise."""
+    filters = service.RunFilters(
+        agent_id=agent_id,
+        status=status_filter,
+        search=q or None,
+        created_after=service.as_utc(created_after, "created_after"),
+        created_before=service.as_utc(created_before, "created_before"),
+    )
+    return service.list_runs(session, params, filters, sort)
 
 
 @router.get("/v1/runs/{run_id}")
 def get_run(run_id: str, session: TenantSessionDep, _principal: CanRead) -> RunPublic:
+    """One run: its status, output or error, usage and cost."""
     return RunPublic.of(service.get_run(session, run_id))
 
 

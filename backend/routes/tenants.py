@@ -44,6 +44,7 @@ def list_tenants(
 
 @router.get("/{tenant_id}")
 def get_tenant(tenant_id: str, session: SessionDep, principal: CanRead) -> TenantPublic:
+    """One tenant and its quotas: any tenant for platform admins, else the caller's own."""
     return TenantPublic.model_validate(service.visible_tenant(session, principal, tenant_id))
 
 
@@ -71,13 +72,21 @@ def create_api_key(
 ) -> ApiKeyCreated:
     """Create a key; the secret is in this response only, as `key`."""
     tenant = service.scope_to(session, principal, tenant_id)
-    return service.create_api_key(session, tenant, body, created_by=principal.subject)
+    return service.create_api_key(
+        session,
+        tenant,
+        body,
+        created_by=principal.subject,
+        created_by_name=principal.display_name or None,
+    )
 
 
 @router.get("/{tenant_id}/api-keys")
 def list_api_keys(
     tenant_id: str, session: SessionDep, principal: CanAdminister, params: PageParams = Paging
 ) -> Page[ApiKeyPublic]:
+    """The tenant's keys, newest first, revoked ones included, never their secrets (platform
+    admin keys only to platform admins)."""
     service.scope_to(session, principal, tenant_id)
     return service.list_api_keys(session, principal, params)
 

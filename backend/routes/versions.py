@@ -22,7 +22,9 @@ def publish_version(
     agent_id: str, body: VersionCreate, session: TenantSessionDep, principal: CanWrite
 ) -> VersionPublic:
     """Publish the next version. The body is the configuration itself."""
-    version = service.publish_version(session, agent_id, body, principal.subject)
+    version = service.publish_version(
+        session, agent_id, body, principal.subject, principal.display_name or None
+    )
     return VersionPublic.of(version)
 
 
@@ -41,6 +43,7 @@ def list_versions(
 def get_version(
     agent_id: str, number: VersionNumber, session: TenantSessionDep, _principal: CanRead
 ) -> VersionPublic:
+    """One version: the configuration it pins, its hash and who published it."""
     return VersionPublic.of(service.get_version(session, agent_id, number))
 
 

@@ -26,10 +26,17 @@ def _name_taken(name: str) -> Exception:
     return conflict("agent_name_taken", f"an agent named {name!r} exists already")
 
 
-def create_agent(session: Session, data: AgentCreate, created_by: str) -> Agent:
+def create_agent(
+    session: Session, data: AgentCreate, created_by: str, created_by_name: str | None = None
+) -> Agent:
     if session.exec(select(Agent).where(Agent.name == data.name)).first() is not None:
         raise _name_taken(data.name)
-    agent = Agent(name=data.name, description=data.description, created_by=created_by)
+    agent = Agent(
+        name=data.name,
+        description=data.description,
+        created_by=created_by,
+        created_by_name=created_by_name,
+    )
     session.add(agent)
     try:
         session.commit()
@@ -87,7 +94,11 @@ def delete_agent(session: Session, agent_id: str) -> None:
 
 
 def publish_version(
-    session: Session, agent_id: str, data: VersionCreate, created_by: str
+    session: Session,
+    agent_id: str,
+    data: VersionCreate,
+    created_by: str,
+    created_by_name: str | None = None,
 ) -> AgentVersion:
     """Append version N+1. Concurrent publishes race on the unique (agent, number) and retry."""
     config = data.config_dict()
@@ -107,6 +118,7 @@ def publish_version(
             config_hash=config_hash,
             notes=data.notes,
             created_by=created_by,
+            created_by_name=created_by_name,
         )
         agent.latest_version = number
         agent.updated_at = utcnow()

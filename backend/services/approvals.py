@@ -90,7 +90,12 @@ def _check_arguments(session: Session, run: Run, tool_name: str, arguments: dict
 
 
 def decide(
-    session: Session, run_id: str, approval_id: str, body: ApprovalDecide, decided_by: str
+    session: Session,
+    run_id: str,
+    approval_id: str,
+    body: ApprovalDecide,
+    decided_by: str,
+    decided_by_name: str | None = None,
 ) -> tuple[Approval, list[NewEvent]]:
     """Record a decision. Returns the approval, its workflow to be told next, and the events
     to publish (none for a repeat)."""
@@ -115,6 +120,7 @@ def decide(
         approval.id,
         wanted,
         decided_by=decided_by,
+        decided_by_name=decided_by_name,
         comment=body.comment,
         edited_arguments=body.arguments,
     )

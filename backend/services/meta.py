@@ -30,15 +30,20 @@ from core.models.limits import (
     MAX_MODEL_PARAMETERS_BYTES,
     MAX_TOOL_PARAMETERS_BYTES,
 )
+from core.models.model_spec import PROVIDER_PARAMETERS
 
 
 class RunStatuses(BaseModel):
+    """Run statuses, all and by whether a run in them has ended."""
+
     all: list[RunStatus] = Field(description="Every run status, in the order a run meets them.")
     terminal: list[RunStatus] = Field(description="Statuses a run ends in and never leaves.")
     active: list[RunStatus] = Field(description="Statuses of a run that has not ended yet.")
 
 
 class BuiltinToolSpec(BaseModel):
+    """A built-in tool a version may name."""
+
     name: str = Field(description="The `name` of a `builtin` tool in a configuration.")
     description: str = Field(description="What the model is told the tool does.")
     parameters: dict[str, Any] = Field(description="The JSON schema its arguments must match.")
@@ -65,17 +70,23 @@ class RequestLimits(BaseModel):
 class Meta(BaseModel):
     """The words the API speaks: statuses, kinds, providers, tools, defaults and limits."""
 
-    run_statuses: RunStatuses
-    step_kinds: list[StepKind]
-    step_statuses: list[StepStatus]
-    approval_statuses: list[ApprovalStatus]
+    run_statuses: RunStatuses = Field(description="Run statuses, and which of them are final.")
+    step_kinds: list[StepKind] = Field(description="Values of a step's `kind`.")
+    step_statuses: list[StepStatus] = Field(description="Values of a step's `status`.")
+    approval_statuses: list[ApprovalStatus] = Field(description="Values of an approval's `status`.")
     roles: list[Role] = Field(description="Tenant roles, strongest first.")
     model_providers: list[ModelProvider] = Field(description="Values of `model.provider`.")
     tool_types: list[str] = Field(description="Values of a tool's `type`.")
-    builtin_tools: list[BuiltinToolSpec]
+    builtin_tools: list[BuiltinToolSpec] = Field(
+        description="The built-in tools, with what the model is told and their argument schemas."
+    )
     http_methods: list[HttpMethod] = Field(description="Values of an HTTP tool's `method`.")
     limit_defaults: Limits = Field(description="The `limits` of a version that sets none.")
-    request_limits: RequestLimits
+    provider_parameters: dict[str, dict[str, Any]] = Field(
+        description="By provider, the JSON schema of its `model.parameters` (publishing "
+        "refuses what the schema does not allow)."
+    )
+    request_limits: RequestLimits = Field(description="What every request is held to.")
 
 
 def _tool_types() -> list[str]:
@@ -114,6 +125,10 @@ def meta(settings: Settings) -> Meta:
         ],
         http_methods=list(get_args(HttpMethod)),
         limit_defaults=Limits(),
+        provider_parameters={
+            provider: parameters.model_json_schema()
+            for provider, parameters in PROVIDER_PARAMETERS.items()
+        },
         request_limits=RequestLimits(
             max_request_bytes=settings.max_request_bytes,
             max_json_depth=MAX_JSON_DEPTH,

@@ -69,6 +69,7 @@ def create_api_key(
     created_by: str,
     platform_admin: bool = False,
     generated: GeneratedKey | None = None,
+    created_by_name: str | None = None,
 ) -> ApiKeyCreated:
     """Store a new key; `generated` registers one whose secret its holder already has."""
     generated = generated or generate_key()
@@ -80,6 +81,7 @@ def create_api_key(
         secret_hash=generated.secret_hash,
         platform_admin=platform_admin,
         created_by=created_by,
+        created_by_name=created_by_name,
     )
     session.add(key)
     session.commit()

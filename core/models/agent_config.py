@@ -10,16 +10,13 @@ from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from core.models.limits import (
-    MAX_METADATA_BYTES,
-    MAX_MODEL_PARAMETERS_BYTES,
-    MAX_TOOL_PARAMETERS_BYTES,
-    json_size_at_most,
-)
+from core.models.limits import MAX_METADATA_BYTES, MAX_TOOL_PARAMETERS_BYTES, json_size_at_most
+from core.models.model_spec import ModelProvider as ModelProvider
+from core.models.model_spec import ModelSpec as ModelSpec
+from core.models.model_spec import StrictModel as _Strict
 
-ModelProvider = Literal["scripted", "openai", "openai_compatible", "anthropic"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 # `{name}` in an HTTP tool's URL: filled from the call's argument of that name.
@@ -82,36 +79,6 @@ APPROVAL_TIMEOUT_HELP = (
 )
 
 
-class _Strict(BaseModel):
-    # Strict types: `true` is no integer, `1` or "yes" no boolean, "10" no number.
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class ModelSpec(_Strict):
-    provider: ModelProvider
-    name: str = Field(
-        default="", max_length=200, validate_default=True, description="Model name at the provider."
-    )
-    parameters: Annotated[dict[str, Any], json_size_at_most(MAX_MODEL_PARAMETERS_BYTES)] = Field(
-        default_factory=dict, description="Provider parameters, e.g. temperature, script."
-    )
-
-    @field_validator("name")
-    @classmethod
-    def _name_required_for_real_providers(cls, name: str, info: Any) -> str:
-        if not name and info.data.get("provider", "scripted") != "scripted":
-            raise ValueError("a model name is required for this provider")
-        return name
-
-    @field_validator("parameters")
-    @classmethod
-    def _script_is_a_list(cls, parameters: dict[str, Any]) -> dict[str, Any]:
-        script = parameters.get("script")
-        if script is not None and not isinstance(script, list):
-            raise ValueError("parameters.script must be a list of turns")
-        return parameters
-
-
 def _check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     try:
         Draft202012Validator.check_schema(schema)
@@ -123,10 +90,15 @@ def _check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+APPROVAL_HELP = "Each call waits for a person's approval before it runs."
+
+
 class BuiltinTool(_Strict):
-    type: Literal["builtin"]
+    """A tool the runtime ships (`GET /v1/meta` lists them with their argument schemas)."""
+
+    type: Literal["builtin"] = Field(description="`builtin`.")
     name: str = Field(description=f"One of: {', '.join(BUILTIN_TOOLS)}.")
-    requires_approval: bool = False
+    requires_approval: bool = Field(default=False, description=APPROVAL_HELP)
     approval_timeout_seconds: int | None = Field(
         default=None, ge=1, le=MAX_APPROVAL_SECONDS, description=APPROVAL_TIMEOUT_HELP
     )
@@ -143,6 +115,8 @@ class BuiltinTool(_Strict):
 
 
 class SecretRef(_Strict):
+    """A header value read from the worker's environment at call time, never stored."""
+
     secret: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Worker env var to read.")
 
 
@@ -169,17 +143,36 @@ HeaderValue = Annotated[str | SecretRef, AfterValidator(_header_value)]
 
 
 class HttpTool(_Strict):
-    type: Literal["http"]
-    name: str = Field(pattern=TOOL_NAME_PATTERN)
-    description: str = Field(default="", max_length=2000)
-    parameters: Annotated[dict[str, Any], json_size_at_most(MAX_TOOL_PARAMETERS_BYTES)] = Field(
-        default_factory=lambda: {"type": "object"}
+    """An endpoint of yours the model may call, with arguments checked against `parameters`."""
+
+    type: Literal["http"] = Field(description="`http`.")
+    name: str = Field(
+        pattern=TOOL_NAME_PATTERN, description="The tool's name as the model sees it; unique."
     )
-    url: str = Field(max_length=2000)
-    method: HttpMethod = "POST"
-    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=64)
-    timeout_seconds: float = Field(default=30, gt=0, le=600)
-    requires_approval: bool = False
+    description: str = Field(
+        default="", max_length=2000, description="What the model is told the tool does."
+    )
+    parameters: Annotated[dict[str, Any], json_size_at_most(MAX_TOOL_PARAMETERS_BYTES)] = Field(
+        default_factory=lambda: {"type": "object"},
+        description="The JSON schema (type object) of its arguments.",
+    )
+    url: str = Field(
+        max_length=2000,
+        description="An absolute http(s) URL; `{name}` after the host takes that argument.",
+    )
+    method: HttpMethod = Field(
+        default="POST",
+        description="`GET` and `DELETE` send the other arguments as the query, others as JSON.",
+    )
+    headers: dict[HeaderName, HeaderValue] = Field(
+        default_factory=dict,
+        max_length=64,
+        description='Sent with every call; a value may be `{"secret": "ENV_VAR"}`.',
+    )
+    timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="Seconds a call may take before it is a tool error."
+    )
+    requires_approval: bool = Field(default=False, description=APPROVAL_HELP)
     approval_timeout_seconds: int | None = Field(
         default=None, ge=1, le=MAX_APPROVAL_SECONDS, description=APPROVAL_TIMEOUT_HELP
     )
@@ -229,22 +222,54 @@ TOOL_TYPES = frozenset({"builtin", "http"})
 
 
 class Limits(_Strict):
-    max_steps: int = Field(default=20, ge=1, le=10_000)
-    max_tokens: int = Field(default=100_000, ge=1)
-    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    timeout_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
-    approval_timeout_seconds: int = Field(default=24 * 3600, ge=1, le=MAX_APPROVAL_SECONDS)
+    """What one run may use; a run that reaches a limit ends (checked before every step)."""
+
+    max_steps: int = Field(
+        default=20, ge=1, le=10_000, description="Model and tool steps; then `max_steps_exceeded`."
+    )
+    max_tokens: int = Field(
+        default=100_000, ge=1, description="Model tokens in and out; then `max_tokens_exceeded`."
+    )
+    max_cost_usd: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="USD its model steps may cost; then `max_cost_exceeded`. Null: no limit.",
+    )
+    timeout_seconds: int = Field(
+        default=600,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="Seconds until the run ends `timed_out`; waiting for a person does not count.",
+    )
+    approval_timeout_seconds: int = Field(
+        default=24 * 3600,
+        ge=1,
+        le=MAX_APPROVAL_SECONDS,
+        description="Seconds a tool call waits for a decision before it expires, for tools "
+        "that set none.",
+    )
 
 
 class AgentConfig(_Strict):
     """What a version pins. Hashing and equality ignore `notes`."""
 
-    model: ModelSpec
-    system_prompt: str = Field(default="", max_length=100_000)
-    tools: list[Tool] = Field(default_factory=list, max_length=128)
-    limits: Limits = Field(default_factory=Limits)
+    model: ModelSpec = Field(
+        description="The model to call, by `provider`, with that provider's `parameters`."
+    )
+    system_prompt: str = Field(
+        default="",
+        max_length=100_000,
+        description="The system prompt; a run's `context` is appended to it.",
+    )
+    tools: list[Tool] = Field(
+        default_factory=list,
+        max_length=128,
+        description="Tools the model may call: built-in ones or HTTP endpoints; names unique.",
+    )
+    limits: Limits = Field(default_factory=Limits, description="What one run may use.")
     metadata: Annotated[dict[str, Any], json_size_at_most(MAX_METADATA_BYTES)] = Field(
-        default_factory=dict
+        default_factory=dict, description="Free-form data of yours; part of the `config_hash`."
     )
 
     @field_validator("tools")

@@ -7,7 +7,14 @@ from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel, String
 
 from core.ids import new_id
-from core.models.common import TenantOwned, UTCDateTime, created_at_field
+from core.models.common import (
+    CREATED_BY_HELP,
+    CREATED_BY_NAME_HELP,
+    CreatedByName,
+    TenantOwned,
+    UTCDateTime,
+    created_at_field,
+)
 
 
 class Role(StrEnum):
@@ -26,11 +33,17 @@ class Role(StrEnum):
 
 
 class ApiKeyBase(SQLModel):
-    name: str = Field(min_length=1, max_length=200)
-    role: Role = Field(default=Role.developer)
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="What the key is for; audit fields name its holder `key:<name>`.",
+    )
+    role: Role = Field(default=Role.developer, description="What the key may do in its tenant.")
 
 
 class ApiKeyCreate(ApiKeyBase):
+    """A new API key of the tenant: its name and role."""
+
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
@@ -44,19 +57,29 @@ class ApiKey(ApiKeyBase, TenantOwned, table=True):
     secret_hash: str = Field(max_length=64)
     platform_admin: bool = Field(default=False)
     created_by: str = Field(max_length=200)
+    created_by_name: str | None = Field(default=None, max_length=200)
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiKeyPublic(ApiKeyBase):
-    id: str
-    tenant_id: str
+    """An API key, without its secret."""
+
+    id: str = Field(description="The key's id (`key_...`), to revoke it by.")
+    tenant_id: str = Field(description="The tenant the key acts in.")
     prefix: str = Field(description="The first characters of the key, to recognise it.")
-    platform_admin: bool
-    created_by: str
-    created_at: datetime
-    revoked_at: datetime | None
+    platform_admin: bool = Field(
+        description="May manage tenants and act in any of them (`X-Tenant-Id`)."
+    )
+    created_by: str = Field(description=CREATED_BY_HELP)
+    created_by_name: CreatedByName = Field(description=CREATED_BY_NAME_HELP)
+    created_at: datetime = Field(description="When it was created (UTC).")
+    revoked_at: datetime | None = Field(
+        description="When it was revoked (UTC); null while it works."
+    )
 
 
 class ApiKeyCreated(ApiKeyPublic):
+    """A key just created, with its secret: the only answer that ever shows it."""
+
     key: str = Field(description="The secret key. Shown only in this response.")

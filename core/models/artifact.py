@@ -31,14 +31,16 @@ class Artifact(TenantOwned, table=True):
 
 
 class ArtifactPublic(SQLModel):
-    name: str
-    run_id: str
-    step_seq: int
-    size: int
-    content_type: str
-    sha256: str
-    created_at: datetime
-    download_url: str
+    """A file an agent saved during a run (the `artifact_write` tool)."""
+
+    name: str = Field(description="The file's name, unique in the run.")
+    run_id: str = Field(description="The run that saved it.")
+    step_seq: int = Field(description="The step that wrote it last.")
+    size: int = Field(description="Its size in bytes.")
+    content_type: str = Field(description="Its media type, as the agent saved it.")
+    sha256: str = Field(description="The SHA-256 of its content, hex (also its `ETag`).")
+    created_at: datetime = Field(description="When it was written last (UTC).")
+    download_url: str = Field(description="Where to download it (this API, same credentials).")
 
     @classmethod
     def of(cls, artifact: Artifact) -> "ArtifactPublic":

@@ -1,8 +1,9 @@
 """Column types and mixins shared by every table."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, ValidationInfo
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -36,6 +37,33 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def created_at_field() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def name_of_subject(subject: str) -> str:
+    """A readable name for an audit subject (`key:ci-bot` -> `ci-bot`), for rows written before
+    the actor's name was stored beside it."""
+    return subject.partition(":")[2] or subject
+
+
+def _created_by_name(name: str | None, info: ValidationInfo) -> str:
+    return name or name_of_subject(str(info.data.get("created_by") or ""))
+
+
+def _decided_by_name(name: str | None, info: ValidationInfo) -> str | None:
+    decided_by = info.data.get("decided_by")
+    return name or (name_of_subject(decided_by) if decided_by else None)
+
+
+# The actor's name as recorded, else derived from the subject beside it (declared before it).
+CreatedByName = Annotated[str, BeforeValidator(_created_by_name)]
+DecidedByName = Annotated[str | None, BeforeValidator(_decided_by_name)]
+CREATED_BY_HELP = (
+    "Who created it, as audit fields record callers: `key:<key name>` or `oidc:<token subject>`."
+)
+CREATED_BY_NAME_HELP = (
+    "Who created it, for people to read: the API key's name or the token's name when it was "
+    "created (before names were recorded: `created_by` after its colon)."
+)
 
 
 class TenantOwned(SQLModel):

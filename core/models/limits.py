@@ -7,7 +7,7 @@ The API answers the same on both, so it accepts what both can keep.
 from typing import Any
 
 import pydantic_core
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 # The largest value of an integer column (version numbers, step and event numbers).
 DB_INT_MAX = 2**31 - 1
@@ -24,13 +24,14 @@ MAX_TOOL_PARAMETERS_BYTES = 64 * 1024
 MAX_ARGUMENTS_BYTES = 64 * 1024
 
 
-def json_size_at_most(limit: int) -> AfterValidator:
-    """A field whose value, serialized as JSON, is at most `limit` bytes."""
+def json_size_at_most(limit: int, *, before: bool = False) -> AfterValidator | BeforeValidator:
+    """A field whose value, serialized as JSON, is at most `limit` bytes; `before` checks the
+    value as sent, before anything else reads it (a model's parameters)."""
 
     def check(value: Any) -> Any:
-        size = len(pydantic_core.to_json(value))
+        size = len(pydantic_core.to_json(value, fallback=str))
         if size > limit:
             raise ValueError(f"at most {limit} bytes of JSON; this is {size}")
         return value
 
-    return AfterValidator(check)
+    return BeforeValidator(check) if before else AfterValidator(check)

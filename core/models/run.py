@@ -9,11 +9,22 @@ from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel, String
 
 from core.ids import new_id
-from core.models.common import JSONType, TenantOwned, UTCDateTime, created_at_field
+from core.models.common import (
+    CREATED_BY_HELP,
+    CREATED_BY_NAME_HELP,
+    CreatedByName,
+    JSONType,
+    TenantOwned,
+    UTCDateTime,
+    created_at_field,
+)
 from core.models.limits import DB_INT_MAX, MAX_CONTEXT_BYTES, json_size_at_most
 
 
 class RunStatus(StrEnum):
+    """Where a run stands: `queued -> running -> (awaiting_approval -> running)* -> succeeded |
+    failed | cancelled | timed_out`, and `cancelling` while a cancel reaches the running step."""
+
     queued = "queued"
     running = "running"
     awaiting_approval = "awaiting_approval"
@@ -34,15 +45,22 @@ TERMINAL_STATUSES = frozenset(
 
 
 class StepKind(StrEnum):
+    """What a step did: `model` called the model, `tool` ran a tool call (`approval` is not
+    recorded as a step: approvals are their own resource)."""
+
     model = "model"
     tool = "tool"
     approval = "approval"
 
 
 class StepStatus(StrEnum):
+    """How a step stands: `running`, then `succeeded` or `failed`, or `cancelled` when the run
+    was cancelled while it ran (a timeout or failure cutting it short leaves it `failed`)."""
+
     running = "running"
     succeeded = "succeeded"
     failed = "failed"
+    cancelled = "cancelled"
 
 
 class Run(TenantOwned, table=True):
@@ -78,6 +96,7 @@ class Run(TenantOwned, table=True):
     # The last event number given out (the embedded event log): one row lock orders them.
     event_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_by: str = Field(max_length=200)
+    created_by_name: str | None = Field(default=None, max_length=200)
     created_at: datetime = created_at_field()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -116,6 +135,8 @@ class RunStep(TenantOwned, table=True):
 
 
 class RunCreate(SQLModel):
+    """A run to start: which version, and what it answers."""
+
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     version: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | Literal["latest"] = Field(
@@ -140,26 +161,34 @@ class RunCreate(SQLModel):
 
 
 class Usage(SQLModel):
-    input_tokens: int
-    output_tokens: int
+    """Model tokens used, as the provider counted them (the scripted provider counts words)."""
+
+    input_tokens: int = Field(description="Tokens sent to the model (prompts and transcripts).")
+    output_tokens: int = Field(description="Tokens the model generated.")
+
+
+ERROR_HELP = "Why it failed: `code` (e.g. `max_steps_exceeded`), `message`; null otherwise."
 
 
 class RunPublic(SQLModel):
-    id: str
-    agent_id: str
-    version: int
-    status: RunStatus
-    input: Any
-    context: dict[str, Any]
-    output: Any
-    usage: Usage
-    cost_usd: float
-    error: dict[str, Any] | None
-    trace_url: str | None
-    created_by: str
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
+    """One execution of one pinned version of an agent."""
+
+    id: str = Field(description="The run's id (`run_...`); also its workflow's id.")
+    agent_id: str = Field(description="The agent it runs.")
+    version: int = Field(description="The number of the agent version it is pinned to.")
+    status: RunStatus = Field(description="Where the run stands.")
+    input: Any = Field(description="The user message it answers.")
+    context: dict[str, Any] = Field(description="Facts given to the model with the prompt.")
+    output: Any = Field(description="The final answer; null until it succeeds.")
+    usage: Usage = Field(description="Tokens of all its model steps.")
+    cost_usd: float = Field(description="What its model steps cost, in USD.")
+    error: dict[str, Any] | None = Field(description=ERROR_HELP)
+    trace_url: str | None = Field(description="Its trace in LangFuse, when tracing is set up.")
+    created_by: str = Field(description=CREATED_BY_HELP)
+    created_by_name: CreatedByName = Field(description=CREATED_BY_NAME_HELP)
+    created_at: datetime = Field(description="When it was created (UTC).")
+    started_at: datetime | None = Field(description="When its first step started (UTC).")
+    ended_at: datetime | None = Field(description="When it ended (UTC); null until then.")
 
     @classmethod
     def of(cls, run: Run) -> "RunPublic":
@@ -168,23 +197,37 @@ class RunPublic(SQLModel):
         )
 
 
+PAYLOAD_HELP = (
+    'In lists, a payload kept in the object store shows as `{"$ref", "size", '
+    '"preview"}`; reading the step alone resolves it.'
+)
+
+
 class StepPublic(SQLModel):
-    seq: int
-    kind: StepKind
-    name: str
-    status: StepStatus
-    # A payload kept in the object store shows as {"$ref", "size", "preview"} in lists; reading
-    # the step alone resolves it, and `input_url`/`output_url` download it.
-    input: Any
-    output: Any
-    input_url: str | None = None
-    output_url: str | None = None
-    attempt: int
-    usage: Usage
-    cost_usd: float
-    error: dict[str, Any] | None
-    started_at: datetime
-    ended_at: datetime | None
+    """One durable step of a run: a model call or a tool call."""
+
+    seq: int = Field(description="The step's position in the run, from 1.")
+    kind: StepKind = Field(description="What the step did.")
+    name: str = Field(description="The model's name (or provider), or the tool's name.")
+    status: StepStatus = Field(description="How the step stands.")
+    input: Any = Field(description=f"What the step was given. {PAYLOAD_HELP}")
+    output: Any = Field(description=f"What it produced. {PAYLOAD_HELP}")
+    input_url: str | None = Field(
+        default=None, description="Downloads an input kept in the object store; else null."
+    )
+    output_url: str | None = Field(
+        default=None, description="Downloads an output kept in the object store; else null."
+    )
+    attempt: int = Field(description="Which attempt this is; retries count up from 1.")
+    usage: Usage = Field(description="Tokens of a model step; zero for tools.")
+    cost_usd: float = Field(description="What a model step cost, in USD.")
+    error: dict[str, Any] | None = Field(
+        description="Why it failed or was cut short: `code`, `message`; null otherwise."
+    )
+    started_at: datetime = Field(description="When the step started (UTC).")
+    ended_at: datetime | None = Field(
+        description="When it ended (UTC), never before `started_at`; null while running."
+    )
 
     @classmethod
     def of(cls, step: RunStep) -> "StepPublic":

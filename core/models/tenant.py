@@ -23,6 +23,8 @@ class TenantBase(SQLModel):
 
 
 class TenantCreate(TenantBase):
+    """A new tenant: an isolated space of agents, runs and keys."""
+
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
@@ -70,7 +72,9 @@ class TenantUpdate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    quotas: TenantQuotas | None = None
+    quotas: TenantQuotas | None = Field(
+        default=None, description="Quotas to set; those not named stay as they are."
+    )
 
 
 class Tenant(TenantBase, table=True):
@@ -86,19 +90,23 @@ class Tenant(TenantBase, table=True):
 
 
 class TenantPublic(TenantBase):
-    id: str
-    created_at: datetime
-    quotas: TenantQuotas = PydanticField(default_factory=TenantQuotas)
+    """A tenant: the boundary every agent, run and key belongs to."""
+
+    id: str = Field(description="The tenant's id (`ten_...`); `X-Tenant-Id` takes it or the name.")
+    created_at: datetime = Field(description="When it was created (UTC).")
+    quotas: TenantQuotas = PydanticField(
+        default_factory=TenantQuotas, description="What it may use; unset quotas are unlimited."
+    )
 
 
 class TenantUsage(BaseModel):
     """A tenant's use now and today (UTC), beside its quotas."""
 
-    tenant_id: str
-    day: str
-    active_runs: int
-    runs_last_minute: int
-    tokens_today: int
-    cost_usd_today: float
-    open_event_streams: int
-    quotas: TenantQuotas
+    tenant_id: str = PydanticField(description="The tenant.")
+    day: str = PydanticField(description="The UTC day the daily totals cover (`YYYY-MM-DD`).")
+    active_runs: int = PydanticField(description="Runs not yet ended.")
+    runs_last_minute: int = PydanticField(description="Runs created in the last 60 s.")
+    tokens_today: int = PydanticField(description="Model tokens of all its runs today.")
+    cost_usd_today: float = PydanticField(description="What its model steps cost today, in USD.")
+    open_event_streams: int = PydanticField(description="Event streams (SSE) open now.")
+    quotas: TenantQuotas = PydanticField(description="Its quotas, to compare with the above.")

@@ -1,16 +1,21 @@
 """The run's ending: its status and totals, pending approvals cancelled, a step cut short
-recorded as failed."""
+recorded `cancelled` (the run was cancelled) or `failed` (a timeout or a failure ended it)."""
+
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 from temporalio import activity
 
 from core import transitions
-from core.contract import FINISH_RUN, FinishRunInput
+from core.contract import FINISH_RUN, FinishRunInput, InFlight
 from core.events import RunEvent, approval_decided_event, run_completed_event, step_completed_event
 from core.models import Approval, ApprovalStatus, RunStatus, RunStep, StepKind, StepStatus
 from core.models.common import utcnow
 from core.transitions import run_totals
 from worker.activities.recorder import StepRecorder, bind_run
+
+# How a run's ending leaves the step it cut short: a cancel is no failure of the step.
+CUT_SHORT_BY = {RunStatus.cancelled.value: StepStatus.cancelled}
 
 
 class FinishSteps(StepRecorder):
@@ -34,17 +39,20 @@ class FinishSteps(StepRecorder):
             cancelled = list(
                 session.exec(select(Approval).where(col(Approval.id).in_(cancelled_ids)))
             )
-            # The step the ending cut short is recorded as failed, so nothing looks in flight.
+            # The step the ending cut short ends too, so nothing looks in flight; it keeps its
+            # start, and never ends before it (the workflow's clock and ours may differ).
+            status = CUT_SHORT_BY.get(finish.status, StepStatus.failed)
+            now = utcnow()
             closed = []
             for step in steps:
                 if step.status == StepStatus.running:
-                    step.status = StepStatus.failed
+                    step.status = status
                     step.error = step.error or error
-                    step.ended_at = utcnow()
+                    step.ended_at = max(now, step.started_at)
                     session.add(step)
                     closed.append(step)
             if finish.in_flight and finish.in_flight[0] not in {s.seq for s in steps}:
-                seq, kind, name = finish.in_flight
+                seq, kind, name, started_at = _in_flight(finish.in_flight, now)
                 if not name:
                     facts = self._facts(session, finish.run_id)
                     model = self._version(session, facts.version_id).config.model
@@ -54,9 +62,10 @@ class FinishSteps(StepRecorder):
                     seq=seq,
                     kind=StepKind(kind),
                     name=name,
-                    status=StepStatus.failed,
+                    status=status,
                     error=error,
-                    ended_at=utcnow(),
+                    started_at=min(started_at, now),
+                    ended_at=now,
                 )
                 session.add(cut_short)
                 closed.append(cut_short)
@@ -74,3 +83,11 @@ class FinishSteps(StepRecorder):
 
         deferred = await self._db(finish.tenant_id, write)
         await self._publish(finish.tenant_id, finish.run_id, deferred)
+
+
+def _in_flight(in_flight: InFlight, now: datetime) -> tuple[int, str, str, datetime]:
+    """(seq, kind, name, started_at); a start the workflow did not carry (histories recorded
+    before it did) is taken as now."""
+    seq, kind, name, *since = in_flight
+    started_at = datetime.fromtimestamp(since[0] / 1000, UTC) if since else now
+    return seq, kind, name, started_at

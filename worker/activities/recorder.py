@@ -212,7 +212,7 @@ class StepRecorder:
         run = session.get(Run, run_id, populate_existing=True)
         assert run is not None
         parameters = self._version(session, run.version_id).config.model.parameters
-        shown = {k: v for k, v in parameters.items() if k != "script"}
+        shown = parameters.model_dump(mode="json", exclude={"script"})
         payloads = [tracing.step_payload(run, step, model_parameters=shown) for step in steps]
         for approval, what in approvals or []:
             payloads.append(tracing.approval_payload(run, approval, what))

@@ -24,7 +24,9 @@ from anthropic.types import (
 from anthropic.types import Message as AnthropicMessage
 
 from core.models.agent_config import ModelSpec
+from core.models.model_spec import AnthropicParameters
 from worker.providers import common
+from worker.providers.base import parameters_of
 from worker.providers.common import (
     INVALID_JSON_KEY,
     HTTPProvider,
@@ -37,7 +39,7 @@ DEFAULT_MAX_TOKENS = 4096
 """The Messages API requires `max_tokens`; this applies when the agent's parameters omit it."""
 
 RUNTIME_PARAMETERS = common.RUNTIME_PARAMETERS | {"max_tokens"}
-"""Keys of `ModelSpec.parameters` not passed through (max_tokens has its own argument)."""
+"""Parameters not passed through as request fields (max_tokens has its own argument)."""
 
 RESERVED_PARAMETERS = frozenset({"model", "messages", "system", "tools", "stream"})
 """Request fields this provider sets itself; a parameter with that name would override them."""
@@ -78,8 +80,9 @@ class AnthropicProvider(HTTPProvider[anthropic.AsyncAnthropic]):
         tools: list[ToolSpec],
         on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
-        extra_body = request_parameters(spec.parameters, RUNTIME_PARAMETERS, RESERVED_PARAMETERS)
-        max_tokens = _max_tokens(spec.parameters)
+        parameters = parameters_of(spec, AnthropicParameters)
+        extra_body = request_parameters(parameters, RUNTIME_PARAMETERS, RESERVED_PARAMETERS)
+        max_tokens = _max_tokens(parameters)
         wire = _messages(messages)
         request_tools = [_tool(tool) for tool in tools]
         try:
@@ -120,8 +123,9 @@ class AnthropicProvider(HTTPProvider[anthropic.AsyncAnthropic]):
             raise self._call_failed(_LABEL, exc) from None
 
 
-def _max_tokens(parameters: Mapping[str, Any]) -> int:
-    value = parameters.get("max_tokens", DEFAULT_MAX_TOKENS)
+def _max_tokens(parameters: AnthropicParameters) -> int:
+    # A stored configuration of an earlier release may hold an untyped value: checked here.
+    value = parameters.max_tokens or parameters.legacy().get("max_tokens", DEFAULT_MAX_TOKENS)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ProviderError(
             f"parameters.max_tokens must be a positive integer, not {value!r}",

@@ -1,9 +1,12 @@
 """The provider interface."""
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from core.models.agent_config import ModelSpec
-from worker.types import DeltaCallback, Message, ModelReply, ToolSpec
+from core.models.parameters import Parameters
+from worker.types import DeltaCallback, Message, ModelReply, ProviderError, ToolSpec
+
+ParametersT = TypeVar("ParametersT", bound=Parameters)
 
 
 class Provider(Protocol):
@@ -21,3 +24,14 @@ class Provider(Protocol):
         text, in order, and still returns the whole reply, the same as without it.
         """
         ...
+
+
+def parameters_of(spec: ModelSpec, kind: type[ParametersT]) -> ParametersT:
+    """The spec's typed parameters, as the provider serving it reads them."""
+    if not isinstance(spec.parameters, kind):
+        raise ProviderError(
+            f"a {spec.provider} model cannot be called with {kind.__name__}",
+            retryable=False,
+            code="bad_config",
+        )
+    return spec.parameters

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from core.models.model_spec import AnthropicParameters, OpenAIParameters
 from worker.types import ProviderError
 
 NO_KEY_PLACEHOLDER = "not-needed"
@@ -17,7 +18,8 @@ NO_KEY_PLACEHOLDER = "not-needed"
 env or disk; local servers ignore it."""
 
 RUNTIME_PARAMETERS = frozenset({"base_url", "api_key_env", "script"})
-"""Keys of `ModelSpec.parameters` that configure the runtime, never sent to the provider."""
+"""Keys of a model's parameters that configure the runtime, never sent to the provider (stored
+configurations of earlier releases may hold any of them)."""
 
 RETRYABLE_STATUSES = frozenset({408, 409})
 MAX_DETAIL_CHARS = 500
@@ -114,9 +116,9 @@ class HTTPProvider(ABC, Generic[ClientT]):
             )
         if status in (401, 403):
             hint = (
-                f"check that the API key (parameters.api_key_env) is valid and may use {model!r}"
+                f"check that the worker's API key for this provider is valid and may use {model!r}"
                 if self._key_configured
-                else "no API key is configured; set parameters.api_key_env to a worker env var"
+                else "no API key is configured; set the provider's API key on the worker"
             )
             return self._answered(label, status, body, hint, retryable=False, code="provider_auth")
         hint = (
@@ -128,10 +130,17 @@ class HTTPProvider(ABC, Generic[ClientT]):
 
 
 def request_parameters(
-    parameters: Mapping[str, Any], runtime: frozenset[str], reserved: frozenset[str]
+    parameters: OpenAIParameters | AnthropicParameters,
+    runtime: frozenset[str],
+    reserved: frozenset[str],
 ) -> dict[str, Any]:
-    """Everything not ours goes to the provider verbatim; it rejects what it doesn't know."""
-    clash = sorted(reserved.intersection(parameters))
+    """The request fields the version sets: its typed parameters as given, its `extra_body`,
+    and what a stored configuration holds beyond the types (passed on verbatim, as ever)."""
+    fields = {
+        **parameters.model_dump(mode="json", exclude={"extra_body"}),
+        **(parameters.extra_body or {}),
+    }
+    clash = sorted(reserved.intersection(fields))
     if clash:
         raise ProviderError(
             f"model parameters {', '.join(clash)} are set by the runtime; "
@@ -139,7 +148,7 @@ def request_parameters(
             retryable=False,
             code="provider_rejected",
         )
-    return {key: value for key, value in parameters.items() if key not in runtime}
+    return {key: value for key, value in fields.items() if key not in runtime}
 
 
 def provider_message(body: object, keys: tuple[str, ...] = ("message",)) -> str:

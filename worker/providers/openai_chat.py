@@ -22,6 +22,8 @@ from openai.types.chat import (
 )
 
 from core.models.agent_config import ModelSpec
+from core.models.model_spec import OpenAIParameters
+from worker.providers.base import parameters_of
 from worker.providers.common import (
     RUNTIME_PARAMETERS,
     HTTPProvider,
@@ -54,7 +56,8 @@ class OpenAIChatProvider(HTTPProvider[openai.AsyncOpenAI]):
         on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
         label = "OpenAI" if spec.provider == "openai" else "the OpenAI-compatible server"
-        extra_body = request_parameters(spec.parameters, RUNTIME_PARAMETERS, RESERVED_PARAMETERS)
+        parameters = parameters_of(spec, OpenAIParameters)
+        extra_body = request_parameters(parameters, RUNTIME_PARAMETERS, RESERVED_PARAMETERS)
         wire = _messages(system_prompt, messages)
         request_tools = [_tool(tool) for tool in tools]
         try:

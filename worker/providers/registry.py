@@ -7,7 +7,8 @@ worker that only ever runs scripted models should not pay at start-up.
 from collections.abc import Callable
 
 from core.models.agent_config import ModelSpec
-from worker.providers.base import Provider
+from core.models.model_spec import OpenAICompatibleParameters
+from worker.providers.base import Provider, parameters_of
 from worker.providers.scripted import ScriptedProvider
 from worker.settings import WorkerSettings
 from worker.types import DeltaCallback, Message, ModelReply, ProviderError, ToolSpec
@@ -73,8 +74,8 @@ class _OpenAICompatible:
     ) -> ModelReply:
         from worker.providers.openai_chat import OpenAIChatProvider
 
-        base_url = spec.parameters.get("base_url")
-        if not isinstance(base_url, str) or not base_url:
+        base_url = parameters_of(spec, OpenAICompatibleParameters).base_url
+        if not base_url:
             raise ProviderError(
                 "openai_compatible models need model.parameters.base_url",
                 retryable=False,

@@ -3,9 +3,11 @@
 import asyncio
 import json
 import re
-from typing import Any
 
 from core.models.agent_config import ModelSpec
+from core.models.model_spec import ScriptedParameters
+from core.models.parameters import ScriptTurn, ScriptUsage
+from worker.providers.base import parameters_of
 from worker.types import DeltaCallback, Message, ModelReply, ProviderError, ToolCall, ToolSpec
 
 
@@ -30,10 +32,10 @@ def _transcript_text(system_prompt: str, messages: list[Message]) -> str:
 class ScriptedProvider:
     """Turn N of the script answers the N-th model call of the run; without a script, it echoes.
 
-    A turn is `{"text": ...}` (a final answer) or `{"tool_calls": [{"name", "arguments"}]}`;
-    `delay_seconds` makes the turn take time, `error` makes it fail
-    (`{"error": {"message": ..., "retryable": false}}`). Streamed, the text arrives word by
-    word, `chunk_delay_seconds` apart, so tests can watch it arrive.
+    A turn (`core.models.parameters.ScriptTurn`) holds `text` (a final answer) and/or
+    `tool_calls`; `delay_seconds` makes it take time, `error` makes it fail, `usage` sets its
+    token counts (else words are counted). Streamed, the text arrives word by word,
+    `chunk_delay_seconds` apart, so tests can watch it arrive.
     """
 
     async def complete(
@@ -44,49 +46,48 @@ class ScriptedProvider:
         tools: list[ToolSpec],
         on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
+        script = parameters_of(spec, ScriptedParameters).script
         turn_index = sum(1 for message in messages if message.role == "assistant")
-        script: list[Any] | None = spec.parameters.get("script")
         if script is None:
             first_user = next((m.content for m in messages if m.role == "user"), "")
-            turn: dict[str, Any] = {"text": first_user}
+            turn = ScriptTurn(text=first_user)
         elif turn_index < len(script):
-            turn = script[turn_index] if isinstance(script[turn_index], dict) else {}
+            turn = script[turn_index]
         else:
             raise ProviderError(
                 f"the script has {len(script)} turns and the run asked for turn {turn_index + 1}",
                 retryable=False,
                 code="script_exhausted",
             )
-        delay = float(turn.get("delay_seconds", 0))
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if "error" in turn:
-            error = turn["error"] if isinstance(turn["error"], dict) else {}
+        if turn.delay_seconds > 0:
+            await asyncio.sleep(turn.delay_seconds)
+        if turn.error is not None:
             raise ProviderError(
-                str(error.get("message", "scripted failure")),
-                retryable=bool(error.get("retryable", False)),
-                code=str(error.get("code", "scripted_error")),
+                turn.error.message, retryable=turn.error.retryable, code=turn.error.code
             )
         calls = [
-            ToolCall(
-                id=f"call_{turn_index + 1}_{index}",
-                name=str(call.get("name", "")),
-                arguments=dict(call.get("arguments") or {}),
-            )
-            for index, call in enumerate(turn.get("tool_calls") or [])
+            ToolCall(f"call_{turn_index + 1}_{index}", call.name, dict(call.arguments))
+            for index, call in enumerate(turn.tool_calls)
         ]
-        text = None if turn.get("text") is None else str(turn["text"])
+        text = turn.text
         if text is None and not calls:
             text = ""
         if on_delta is not None and text:
-            await _stream(text, float(turn.get("chunk_delay_seconds", 0)), on_delta)
+            await _stream(text, turn.chunk_delay_seconds, on_delta)
         output = (text or "") + " ".join(json.dumps(c.arguments) for c in calls)
+        usage = turn.usage or ScriptUsage()
         return ModelReply(
             text=text,
             tool_calls=calls,
-            input_tokens=count_tokens(_transcript_text(system_prompt, messages)),
-            output_tokens=max(1, count_tokens(output)),
+            input_tokens=_reported_or(
+                usage.input_tokens, count_tokens(_transcript_text(system_prompt, messages))
+            ),
+            output_tokens=_reported_or(usage.output_tokens, max(1, count_tokens(output))),
         )
+
+
+def _reported_or(reported: int | None, counted: int) -> int:
+    return counted if reported is None else reported
 
 
 async def _stream(text: str, chunk_delay: float, on_delta: DeltaCallback) -> None:
