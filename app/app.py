@@ -18,18 +18,14 @@ from app import api
 from app.pages.agent import AgentState, agent_page
 from app.pages.agents import AgentsState, agents_page
 from app.pages.approvals import ApprovalsState, approvals_page
+from app.pages.dashboard import DashboardState, dashboard_page
+from app.pages.diff import DiffState, diff_page
+from app.pages.editor_page import EditorState, editor_page
 from app.pages.run import RunState, run_page
 from app.pages.runs import RunsState, runs_page
 from app.pages.settings import SettingsState, settings_page
 from app.pages.signin import CallbackState, SignInState, callback_page, sign_in_page
-from app.pages.versions import (
-    DiffState,
-    EditorState,
-    VersionState,
-    diff_page,
-    editor_page,
-    version_page,
-)
+from app.pages.version import VersionState, version_page
 from client import ApiError
 
 
@@ -67,6 +63,7 @@ app = rx.App(
 PAGES = [
     (sign_in_page, "/sign-in", SignInState.load, "Sign in"),
     (callback_page, "/auth/callback", CallbackState.load, "Signing in"),
+    (dashboard_page, "/dashboard", DashboardState.load, "Dashboard"),
     (agents_page, "/agents", AgentsState.load, "Agents"),
     (agent_page, "/agents/[agent_id]", AgentState.load, "Agent"),
     (version_page, "/agents/[agent_id]/versions/[number]", VersionState.load, "Version"),

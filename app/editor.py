@@ -29,6 +29,8 @@ class ToolRow:
     accepts_idempotency_key: bool = False
     # The tool's fields this row has no widget for, as JSON: published again unchanged.
     carried: str = "{}"
+    # Whether the row offers "Allowed hosts" (only a built-in that makes requests reads them).
+    takes_hosts: bool = False
     name_error: str = ""
     url_error: str = ""
     parameters_error: str = ""
@@ -40,14 +42,22 @@ class ToolRow:
 TOOL_ROW_FIELDS = frozenset(
     row_field.name
     for row_field in dataclasses.fields(ToolRow)
-    if row_field.name != "carried" and not row_field.name.endswith("_error")
+    if row_field.name not in ("carried", "takes_hosts") and not row_field.name.endswith("_error")
 )
+# The built-in tools that read `allowed_hosts` (the API documents the field for these only).
+HOST_BUILTINS = frozenset({"http_request"})
+
+
+def takes_hosts(row: ToolRow) -> bool:
+    """Whether "Allowed hosts" applies to the row: a built-in that makes requests, or one whose
+    version already lists hosts (shown, so they are not dropped unseen)."""
+    return row.type == "builtin" and (row.name in HOST_BUILTINS or bool(row.allowed_hosts.strip()))
 
 
 def tool_row(tool: dict[str, Any]) -> ToolRow:
     timeout = tool.get("approval_timeout_seconds")
     carried = {key: value for key, value in tool.items() if key not in TOOL_ROW_FIELDS}
-    return ToolRow(
+    row = ToolRow(
         type=str(tool.get("type", "builtin")),
         name=str(tool.get("name", "")),
         description=str(tool.get("description") or ""),
@@ -62,6 +72,8 @@ def tool_row(tool: dict[str, Any]) -> ToolRow:
         accepts_idempotency_key=bool(tool.get("accepts_idempotency_key")),
         carried=json.dumps(carried, ensure_ascii=False),
     )
+    row.takes_hosts = takes_hosts(row)
+    return row
 
 
 class FormError(ValueError):
@@ -72,17 +84,18 @@ class FormError(ValueError):
         self.errors = errors
 
 
-def _json_field(text: str, name: str, errors: dict[str, str], kind: type = dict) -> Any:
+# A field that is not well-formed is sent as typed (the text, or JSON of another kind): the API
+# refuses it as well, so nothing is published, and its answer names every other field it refuses.
+def _json_field(text: str, name: str, errors: dict[str, str]) -> Any:
     if not text.strip():
-        return kind()
+        return {}
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         errors[name] = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        return kind()
-    if not isinstance(value, kind):
-        errors[name] = f"must be a JSON {'object' if kind is dict else kind.__name__}"
-        return kind()
+        return text
+    if not isinstance(value, dict):
+        errors[name] = "must be a JSON object"
     return value
 
 
@@ -94,7 +107,7 @@ def _number_field(text: str, name: str, errors: dict[str, str], whole: bool = Tr
         return int(text) if whole else float(text)
     except ValueError:
         errors[name] = "must be a whole number" if whole else "must be a number"
-        return None
+        return text
 
 
 def tool_config(row: ToolRow, index: int, errors: dict[str, str]) -> dict[str, Any]:
@@ -110,7 +123,7 @@ def tool_config(row: ToolRow, index: int, errors: dict[str, str]) -> dict[str, A
         tool["approval_timeout_seconds"] = timeout
     if row.type == "builtin":
         hosts = [host.strip() for host in row.allowed_hosts.split(",") if host.strip()]
-        if hosts:
+        if hosts and takes_hosts(row):
             tool["allowed_hosts"] = hosts
         return tool
     tool["url"] = row.url.strip()
@@ -227,6 +240,15 @@ def editor_form(
 
 def version_body(form: EditorForm) -> dict[str, Any]:
     """The configuration to publish; raises FormError for fields that are not well-formed."""
+    body, errors = draft_body(form)
+    if errors:
+        raise FormError(errors)
+    return body
+
+
+def draft_body(form: EditorForm) -> tuple[dict[str, Any], dict[str, str]]:
+    """The configuration the form says, and the errors of its fields that are not well-formed
+    (those are in the body as typed, which the API refuses: see `_json_field`)."""
     errors: dict[str, str] = {}
     model: dict[str, Any] = {"provider": form.provider}
     if form.model_name.strip():
@@ -247,9 +269,13 @@ def version_body(form: EditorForm) -> dict[str, Any]:
         "metadata": _json_field(form.metadata, "metadata", errors),
         "notes": form.notes,
     }
-    if errors:
-        raise FormError(errors)
-    return _merged(form.carried, body)
+    return _merged(form.carried, body), errors
+
+
+def with_local_errors(local: dict[str, str], answered: dict[str, str]) -> dict[str, str]:
+    """The API's field errors with the form's own on top: the form says what is wrong with a
+    field it could not read (the API only saw its text), the API says the rest."""
+    return {**{k: v for k, v in answered.items() if k not in local}, **local}
 
 
 def split_tool_errors(
@@ -270,3 +296,75 @@ def split_tool_errors(
         else:
             general[name] = message
     return general, rows
+
+
+@dataclass
+class ParameterHelp:
+    """One option of a provider's `model.parameters`, as the editor documents it."""
+
+    name: str = ""
+    type: str = ""
+    default: str = ""
+    description: str = ""
+
+
+# How deep the help goes into nested options (`script[].error.message` is two levels down).
+HELP_DEPTH = 2
+
+
+def parameter_help(schema: dict[str, Any]) -> list[ParameterHelp]:
+    """A provider's parameters (its JSON schema from `GET /v1/meta`'s `provider_parameters`):
+    each option's name, type, default and description, nested options as `script[].text`."""
+    definitions = schema.get("$defs") or {}
+
+    def resolved(part: Any) -> dict[str, Any]:
+        if not isinstance(part, dict):
+            return {}
+        if "$ref" in part:
+            return dict(definitions.get(str(part["$ref"]).rsplit("/", 1)[-1]) or {})
+        choices = [c for c in part.get("anyOf") or [] if c.get("type") != "null"]
+        return resolved(choices[0]) if len(choices) == 1 and "type" not in part else part
+
+    def type_of(part: Any) -> str:
+        found = resolved(part)
+        if "enum" in found:
+            return "one of " + ", ".join(json.dumps(value) for value in found["enum"])
+        if found.get("type") == "array":
+            return f"list of {type_of(found.get('items'))}"
+        if "anyOf" in found:
+            return " or ".join(type_of(choice) for choice in found["anyOf"])
+        return str(found.get("type") or "object")
+
+    rows: list[ParameterHelp] = []
+
+    def walk(properties: dict[str, Any], prefix: str, depth: int) -> None:
+        for name, part in properties.items():
+            default = part.get("default") if isinstance(part, dict) else None
+            rows.append(
+                ParameterHelp(
+                    name=prefix + name,
+                    type=type_of(part),
+                    default="" if default is None else json.dumps(default),
+                    description=str(part.get("description") or ""),
+                )
+            )
+            inner = resolved(part)
+            suffix = "."
+            if inner.get("type") == "array":
+                inner, suffix = resolved(inner.get("items")), "[]."
+            if depth < HELP_DEPTH and inner.get("properties"):
+                walk(inner["properties"], f"{prefix}{name}{suffix}", depth + 1)
+
+    walk(schema.get("properties") or {}, "", 0)
+    return rows
+
+
+def parameter_errors(errors: dict[str, str]) -> list[str]:
+    """The API's errors inside `model.parameters` (`model.parameters.script.0.delay_seconds`),
+    each as `script.0.delay_seconds: message`, to show beside the parameters."""
+    prefix = "model.parameters."
+    return [
+        f"{key[len(prefix) :]}: {message}"
+        for key, message in errors.items()
+        if key.startswith(prefix)
+    ]

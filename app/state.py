@@ -1,6 +1,7 @@
 """The signed-in session every page's state builds on: who, in which tenant, and the client."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
@@ -18,6 +19,22 @@ T = TypeVar("T")
 
 class SignInNeededError(Exception):
     """Nobody is signed in in this browser (or their credentials stopped working)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A call to the API that did not work: what to tell people, where to send them (sign-in)
+    if anywhere, and why (a page may treat some answers, a 422 say, its own way)."""
+
+    message: str
+    redirect: EventSpec | None
+    cause: BaseException
+
+
+def path_part(path: str, index: int) -> str:
+    """`/agents/agt_1/versions/2`, 1 -> `agt_1`."""
+    parts = [part for part in path.split("/") if part]
+    return parts[index] if len(parts) > index else ""
 
 
 class SessionState(rx.State):
@@ -39,7 +56,6 @@ class SessionState(rx.State):
     tenant_options: rx.Field[list[str]] = rx.field(default_factory=list)
     acting_tenant: rx.Field[str] = rx.field("")
     pending_approvals: rx.Field[int] = rx.field(0)
-    session_error: rx.Field[str] = rx.field("")
     # The page could not load what it shows (its error says why): show no empty content.
     failed: rx.Field[bool] = rx.field(False)
     # The API's vocabulary (`GET /v1/meta`), read once per session: what selects offer.
@@ -117,6 +133,28 @@ class SessionState(rx.State):
         path = self.router.url.path or "/"
         return rx.redirect(f"/sign-in?next={quote(path)}")
 
+    async def _attempt(self, call: Callable[[AgentRuntimeClient], Awaitable[T]]) -> T | Failure:
+        """`call` with the signed-in client; what went wrong comes back as a Failure (a lapsed
+        sign-in sends the browser to sign in again)."""
+        try:
+            return await call(await self._client())
+        except Exception as exc:
+            message, redirect = self._trouble(exc)
+            return Failure(message, redirect, exc)
+
+    async def _load(self, read: Callable[[AgentRuntimeClient], Awaitable[T]]) -> T | Failure:
+        """What a page shows, read with `read`; if that fails the page says why (`PageState`)
+        and the handler yields the failure's redirect."""
+        found = await self._attempt(read)
+        self.failed = isinstance(found, Failure)
+        if isinstance(found, Failure):
+            self._show_failure(found)
+        return found
+
+    def _show_failure(self, failure: Failure) -> None:
+        """How a page says it could not load what it shows: `PageState` has it."""
+        raise NotImplementedError(f"{type(self).__name__} mixes in no PageState")
+
     def _trouble(self, exc: BaseException) -> tuple[str, EventSpec | None]:
         """What to tell people about a failed call, and where to send them (sign-in)."""
         if isinstance(exc, SignInNeededError):
@@ -151,3 +189,17 @@ class SessionState(rx.State):
         self.signed_out = "1"
         self.user = ""
         return rx.redirect("/sign-in")
+
+
+class PageState(rx.State, mixin=True):
+    """What each page's state holds of its own beside the session: whether what the page shows
+    is loaded, and why not. Mixed in first: `class AgentsState(PageState, SessionState)`."""
+
+    loaded: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
+
+    def _start_loading(self) -> None:
+        self.loaded, self.error = False, ""
+
+    def _show_failure(self, failure: Failure) -> None:
+        self.loaded, self.error = True, failure.message

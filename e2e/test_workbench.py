@@ -72,7 +72,8 @@ def test_author_publish_run_and_approve(ui: Page) -> None:
     expect(ui.get_by_text("needs approval")).to_be_visible()
 
     ui.get_by_role("button", name="Run it").click()
-    ui.wait_for_url(re.compile(r"\?tab=run$"))
+    # "Run it" on a version's page runs that version.
+    ui.wait_for_url(re.compile(r"\?tab=run&version=1$"))
     ui.locator("#launch-input").fill("What is 6 times 7?")
     ui.locator("#start-run").click()
     ui.wait_for_url(re.compile(r"/runs/run_\w+$"))

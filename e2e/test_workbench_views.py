@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.components import decision_arguments
 from app.editor import EditorForm, FormError, ToolRow, editor_form, split_tool_errors, version_body
 from app.oidc import challenge_of
-from app.pages.run import decision_arguments
 from app.view import (
     ACTIVE,
     STATUS_COLORS,

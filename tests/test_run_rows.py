@@ -1,7 +1,9 @@
 """The run page's rows from the client's run fold: the REST record while it is current, the
 events' word where they are ahead of it. No browser, no Reflex."""
 
-from app.run_rows import approval_row, step_row
+from datetime import UTC, datetime
+
+from app.view.run_rows import approval_row, step_row
 from client.run_state import RunState
 from tests.test_run_state import RUN, completed, delta, requested, rest_step, started
 
@@ -57,3 +59,41 @@ def test_an_approval_only_the_events_know_of_is_pending() -> None:
     )
     assert row.arguments == '{\n  "expression": "6*7"\n}'
     assert row.requested == "2026-01-01 00:00:04"
+
+
+CANCELLED = {"code": "cancelled", "message": "the run was cancelled"}
+
+
+def test_a_cancelled_step_shows_cancelled_its_duration_and_its_message_once() -> None:
+    state = RunState()
+    state.seed(steps=[rest_step(1, "cancelled", error=CANCELLED, ended_at="2026-01-01T00:00:05Z")])
+    row = step_row(state.steps[1])
+    assert (row.status, row.duration, row.error) == (
+        "cancelled",
+        "3.0 s",
+        "cancelled: the run was cancelled",
+    )
+    assert row.summary == ""  # the error's callout says it: not the summary too
+
+
+def test_a_step_the_events_ended_cancelled_says_its_message_once() -> None:
+    state = RunState()
+    state.apply(started(1))
+    state.apply(
+        completed(
+            1, "cancelled", error=CANCELLED, summary="the run was cancelled", duration_ms=2500
+        )
+    )
+    row = step_row(state.steps[1])
+    assert (row.status, row.duration, row.summary) == ("cancelled", "2.5 s", "")
+    assert row.error == "cancelled: the run was cancelled"
+
+
+def test_a_running_step_shows_how_long_it_has_run_until_now() -> None:
+    state = RunState()
+    state.seed(steps=[rest_step(1, "running", ended_at=None)])
+    assert step_row(state.steps[1]).duration == "—"  # no clock given: not known
+    later = step_row(state.steps[1], datetime(2026, 1, 1, 0, 0, 9, tzinfo=UTC))
+    assert later.duration == "7.0 s"
+    before = step_row(state.steps[1], datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC))
+    assert before.duration == "0 ms"  # a clock behind the step's start: never negative

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from reflex.istate.data import ReflexURL
 
 from app import api
-from app.pages.versions import EditorState
+from app.pages.editor_page import EditorState
 from backend.services.meta import meta
 from backend.settings import Settings
 from client import AgentRuntimeClient
@@ -199,3 +199,50 @@ def test_a_tool_turned_into_another_kind_carries_nothing_of_the_old_one(
         "requires_approval": True,
         "approval_timeout_seconds": 30,
     }
+
+
+def open_editor(sessions: list[str], client: Any, agent_id: str, number: int) -> Any:
+    """The editor as "New version from this" opens it on version `number`."""
+    session = api.Session(token="unused", method="api_key", user="tester")
+    session._client = client
+    sessions.append(api.SESSIONS.create(session))
+    editor: Any = EditorState(_reflex_internal_init=True)  # type: ignore[call-arg]
+    editor.session_cookie = sessions[-1]
+    url = f"http://workbench/agents/{agent_id}/new-version?from={number}"
+    editor.router = dataclasses.replace(editor.router, url=ReflexURL(url))
+    asyncio.run(drain(editor.load()))
+    return editor
+
+
+def test_bad_json_and_the_apis_field_errors_show_together_and_nothing_is_published(
+    app: FastAPI, tenant_a: Api, sessions: list[str]
+) -> None:
+    agent = tenant_a.new_agent()
+    first = tenant_a.publish(agent["id"], EVERY_FIELD_SET)
+    with workbench_client(app, tenant_a) as client:
+        editor = open_editor(sessions, client, agent["id"], first["number"])
+        editor.set_field("metadata", "{not json")
+        editor.set_field("parameters", '{"temperature": 0.3, "bogus": 1}')
+        editor.set_field("max_steps", "0")
+        editor.set_tool(1, "headers", "[")
+        asyncio.run(drain(editor.publish()))
+    assert editor.errors["metadata"].startswith("not valid JSON")
+    assert "model.parameters.bogus" in editor.errors
+    assert "limits.max_steps" in editor.errors
+    assert editor.tools[1].headers_error.startswith("not valid JSON")
+    assert editor.parameter_problems == [f"bogus: {editor.errors['model.parameters.bogus']}"]
+    assert tenant_a.get(f"/v1/agents/{agent['id']}/versions/2").status_code == 404
+
+
+def test_the_editor_documents_the_chosen_providers_parameters(
+    app: FastAPI, tenant_a: Api, sessions: list[str]
+) -> None:
+    agent = tenant_a.new_agent()
+    first = tenant_a.publish(agent["id"], EVERY_FIELD_SET)
+    with workbench_client(app, tenant_a) as client:
+        editor = open_editor(sessions, client, agent["id"], first["number"])
+    names = {row.name for row in editor.parameter_rows}
+    assert "temperature" in names
+    editor.set_field("provider", "scripted")
+    names = {row.name for row in editor.parameter_rows}
+    assert {"script", "script[].delay_seconds", "script[].chunk_delay_seconds"} <= names

@@ -1,10 +1,12 @@
-"""Agents: search, the archived ones, create, rename and archive."""
+"""Agents: search, the archived ones, create, rename and archive; a guide on a first visit."""
 
 from typing import Any
 
 import reflex as rx
 
+from app import api
 from app.components import (
+    by_width,
     empty_state,
     error_callout,
     field_error,
@@ -15,16 +17,20 @@ from app.components import (
     shell,
     table,
 )
-from app.state import SessionState
-from app.view import AgentRow, agent_row
+from app.components.approval_card import refusable
+from app.components.forms import GUIDE_STORAGE_KEY, getting_started
+from app.state import Failure, PageState, SessionState
+from app.view import WRITER, AgentRow, agent_row, may, who_may
+from client import AgentRuntimeClient
+
+# The agent every new tenant has, which runs without a provider's API key.
+DEMO_AGENT = "demo-calculator"
 
 
-class AgentsState(SessionState):
+class AgentsState(PageState, SessionState):
     agents: rx.Field[list[AgentRow]] = rx.field(default_factory=list)
     search: rx.Field[str] = rx.field("")
     show_archived: rx.Field[bool] = rx.field(False)
-    loaded: rx.Field[bool] = rx.field(False)
-    error: rx.Field[str] = rx.field("")
     create_open: rx.Field[bool] = rx.field(False)
     create_name: rx.Field[str] = rx.field("")
     create_description: rx.Field[str] = rx.field("")
@@ -34,24 +40,48 @@ class AgentsState(SessionState):
     edit_name: rx.Field[str] = rx.field("")
     edit_description: rx.Field[str] = rx.field("")
     edit_error: rx.Field[str] = rx.field("")
+    # The first-visit guide: until dismissed in this browser, while the tenant has no runs.
+    guide_dismissed: str = rx.LocalStorage("", name=GUIDE_STORAGE_KEY, sync=True)
+    tenant_has_runs: rx.Field[bool] = rx.field(True)
+    demo_href: rx.Field[str] = rx.field("/agents")
+
+    @rx.var
+    def may_write(self) -> bool:
+        return may(self.role, WRITER, self.platform_admin)
+
+    @rx.var
+    def docs_url(self) -> str:
+        return f"{api.api_url()}/docs"
+
+    @rx.var
+    def show_guide(self) -> bool:
+        return not self.guide_dismissed and not self.tenant_has_runs
+
+    @rx.event
+    def dismiss_guide(self) -> None:
+        self.guide_dismissed = "1"
 
     @rx.event
     async def load(self) -> Any:
-        self.loaded, self.failed = False, False
-        self.error = ""
+        self._start_loading()
         yield
-        try:
-            client = await self._client()
+
+        async def read(client: AgentRuntimeClient) -> tuple[list[dict[str, Any]], bool]:
             agents = await self._api(
                 client.list_agents, archived=self.show_archived, search=self.search or None
             )
-            self.agents = [agent_row(agent, self._me()) for agent in agents]
+            runs = await self._api(client.list_runs_page, limit=1)
             await self._refresh_pending(client)
-        except Exception as exc:
-            self.failed = True
-            self.error, redirect = self._trouble(exc)
-            if redirect is not None:
-                yield redirect
+            return agents, bool(runs["items"])
+
+        found = await self._load(read)
+        if isinstance(found, Failure):
+            yield found.redirect
+            return
+        agents, self.tenant_has_runs = found
+        self.agents = [agent_row(agent, self._me()) for agent in agents]
+        demo = next((agent for agent in agents if agent["name"] == DEMO_AGENT), None)
+        self.demo_href = f"/agents/{demo['id']}?tab=run" if demo else "/agents"
         self.loaded = True
 
     @rx.event
@@ -86,14 +116,13 @@ class AgentsState(SessionState):
         if not self.create_name.strip():
             self.create_error = "Give the agent a name."
             return None
-        try:
-            client = await self._client()
-            agent = await self._api(
-                client.create_agent, self.create_name.strip(), self.create_description.strip()
-            )
-        except Exception as exc:
-            self.create_error, redirect = self._trouble(exc)
-            return redirect
+        name, description = self.create_name.strip(), self.create_description.strip()
+        agent = await self._attempt(
+            lambda client: self._api(client.create_agent, name, description)
+        )
+        if isinstance(agent, Failure):
+            self.create_error = agent.message
+            return agent.redirect
         self.create_open = False
         return rx.redirect(f"/agents/{agent['id']}?tab=versions")
 
@@ -116,28 +145,30 @@ class AgentsState(SessionState):
 
     @rx.event
     async def save_edit(self) -> Any:
-        try:
-            client = await self._client()
-            await self._api(
-                client.update_agent,
-                self.edit_id,
-                name=self.edit_name.strip(),
-                description=self.edit_description.strip(),
+        agent_id, name, description = (
+            self.edit_id,
+            self.edit_name.strip(),
+            self.edit_description.strip(),
+        )
+        saved = await self._attempt(
+            lambda client: self._api(
+                client.update_agent, agent_id, name=name, description=description
             )
-        except Exception as exc:
-            self.edit_error, redirect = self._trouble(exc)
-            return redirect
+        )
+        if isinstance(saved, Failure):
+            self.edit_error = saved.message
+            return saved.redirect
         self.edit_open = False
         return AgentsState.load
 
     @rx.event
     async def set_archived(self, agent_id: str, archived: bool) -> Any:
-        try:
-            client = await self._client()
-            await self._api(client.update_agent, agent_id, archived=archived)
-        except Exception as exc:
-            self.error, redirect = self._trouble(exc)
-            return redirect
+        done = await self._attempt(
+            lambda client: self._api(client.update_agent, agent_id, archived=archived)
+        )
+        if isinstance(done, Failure):
+            self.error = done.message
+            return done.redirect
         verb = "Archived" if archived else "Restored"
         return [AgentsState.load, rx.toast.success(f"{verb} the agent.")]
 
@@ -213,36 +244,41 @@ def agent_row_view(agent: AgentRow) -> rx.Component:
         rx.table.cell(rx.text(agent.updated, size="2", color_scheme="gray")),
         rx.table.cell(rx.text(agent.created_by, size="1", color_scheme="gray")),
         rx.table.cell(
-            rx.dropdown_menu.root(
-                rx.dropdown_menu.trigger(
-                    rx.icon_button(
-                        rx.icon("ellipsis", size=16),
-                        variant="ghost",
-                        color_scheme="gray",
-                        class_name="agent-actions",
-                    )
-                ),
-                rx.dropdown_menu.content(
-                    rx.dropdown_menu.item(
-                        "Rename…",
-                        on_click=AgentsState.open_edit(agent.id, agent.name, agent.description),
-                    ),
-                    rx.cond(
-                        agent.archived,
-                        rx.dropdown_menu.item(
-                            "Restore", on_click=AgentsState.set_archived(agent.id, False)
-                        ),
-                        rx.dropdown_menu.item(
-                            "Archive",
-                            color="red",
-                            on_click=AgentsState.set_archived(agent.id, True),
-                        ),
-                    ),
-                ),
-            ),
+            rx.cond(AgentsState.may_write, agent_actions(agent)),
             text_align="right",
         ),
         align="center",
+    )
+
+
+def agent_actions(agent: AgentRow) -> rx.Component:
+    """Rename, archive or restore: for whoever's role may change agents."""
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
+            rx.icon_button(
+                rx.icon("ellipsis", size=16),
+                variant="ghost",
+                color_scheme="gray",
+                class_name="agent-actions",
+            )
+        ),
+        rx.dropdown_menu.content(
+            rx.dropdown_menu.item(
+                "Rename…",
+                on_click=AgentsState.open_edit(agent.id, agent.name, agent.description),
+            ),
+            rx.cond(
+                agent.archived,
+                rx.dropdown_menu.item(
+                    "Restore", on_click=AgentsState.set_archived(agent.id, False)
+                ),
+                rx.dropdown_menu.item(
+                    "Archive",
+                    color="red",
+                    on_click=AgentsState.set_archived(agent.id, True),
+                ),
+            ),
+        ),
     )
 
 
@@ -251,12 +287,21 @@ def agents_page() -> rx.Component:
         page_header(
             "Agents",
             "Each agent has immutable versions; every run pins one.",
-            rx.button(
-                rx.icon("plus", size=16),
-                "New agent",
-                on_click=AgentsState.open_create,
-                id="new-agent",
+            refusable(
+                AgentsState.may_write,
+                who_may(WRITER, "create an agent"),
+                lambda refused: rx.button(
+                    rx.icon("plus", size=16),
+                    "New agent",
+                    on_click=AgentsState.open_create,
+                    disabled=refused,
+                    id="new-agent",
+                ),
             ),
+        ),
+        rx.cond(
+            AgentsState.loaded & AgentsState.show_guide,
+            getting_started(AgentsState.dismiss_guide, AgentsState.docs_url, AgentsState.demo_href),
         ),
         rx.hstack(
             rx.input(
@@ -264,7 +309,7 @@ def agents_page() -> rx.Component:
                 placeholder="Search agents",
                 value=AgentsState.search,
                 on_change=AgentsState.set_search.debounce(300),  # type: ignore[attr-defined]
-                width="320px",
+                width=by_width("100%", "320px"),
                 id="agent-search",
             ),
             rx.segmented_control.root(
@@ -275,8 +320,9 @@ def agents_page() -> rx.Component:
                 id="agent-filter",
             ),
             align="center",
-            spacing="5",
+            spacing=by_width("3", "5"),
             width="100%",
+            wrap="wrap",
         ),
         error_callout(AgentsState.error),
         rx.cond(
@@ -304,7 +350,12 @@ def agents_page() -> rx.Component:
                             "No agents yet",
                             "Create an agent, publish a version with its model, prompt and tools, "
                             "then run it.",
-                            rx.button("Create your first agent", on_click=AgentsState.open_create),
+                            rx.cond(
+                                AgentsState.may_write,
+                                rx.button(
+                                    "Create your first agent", on_click=AgentsState.open_create
+                                ),
+                            ),
                         ),
                     ),
                 ),

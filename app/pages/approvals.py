@@ -4,22 +4,35 @@ from typing import Any
 
 import reflex as rx
 
-from app.components import empty_state, error_callout, loading, page_header, shell, status_badge
-from app.pages.run import approval_card, decision_toast, submit_decision
-from app.state import SessionState
-from app.view import ApprovalView, approval_view
+from app.components import (
+    ApprovalDrafts,
+    approval_card,
+    by_width,
+    decision_toast,
+    empty_state,
+    error_callout,
+    loading,
+    page_header,
+    shell,
+    status_badge,
+    submit_decision,
+    table,
+)
+from app.state import Failure, PageState, SessionState
+from app.view import WRITER, ApprovalView, approval_view, may, with_conversation
+from client import AgentRuntimeClient
 
 SHOWN = ("pending", "approved", "rejected", "expired")
 
 
-class ApprovalsState(SessionState):
+class ApprovalsState(PageState, ApprovalDrafts, SessionState):
     approvals: rx.Field[list[ApprovalView]] = rx.field(default_factory=list)
     show: rx.Field[str] = rx.field("pending")
-    loaded: rx.Field[bool] = rx.field(False)
-    error: rx.Field[str] = rx.field("")
-    comment_drafts: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
-    argument_drafts: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
-    decide_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+
+    @rx.var
+    def may_write(self) -> bool:
+        """Whether the caller may decide (a viewer reads the inbox only)."""
+        return may(self.role, WRITER, self.platform_admin)
 
     @rx.event
     async def load(self) -> Any:
@@ -30,36 +43,38 @@ class ApprovalsState(SessionState):
 
     @rx.event
     async def fetch(self) -> Any:
-        self.loaded, self.error = False, ""
-        self.failed = False
+        self._start_loading()
         yield
-        try:
-            client = await self._client()
-            approvals = await self._api(client.list_approvals, status=self.show)
+
+        show = self.show
+
+        async def read(client: AgentRuntimeClient) -> list[ApprovalView]:
+            approvals = await self._api(client.list_approvals, status=show)
             agents = await self._api(client.list_agents)
             await self._refresh_pending(client)
-        except Exception as exc:
-            self.failed = True
-            self.error, redirect = self._trouble(exc)
-            self.loaded = True
-            if redirect is not None:
-                yield redirect
+            names = {a["id"]: a["name"] for a in agents}
+            views = [approval_view(a, names, self._me()) for a in approvals]
+            if show == "pending":  # whoever decides reads what led to each call first
+                views = [await self._with_conversation(client, view) for view in views]
+            return views
+
+        found = await self._load(read)
+        if isinstance(found, Failure):
+            yield found.redirect
             return
-        names = {a["id"]: a["name"] for a in agents}
-        self.approvals = [approval_view(a, names, self._me()) for a in approvals]
+        self.approvals = found
         self.loaded = True
+
+    async def _with_conversation(
+        self, client: AgentRuntimeClient, view: ApprovalView
+    ) -> ApprovalView:
+        run = await self._api(client.get_run, view.run_id)
+        steps = await self._api(client.list_steps, view.run_id)
+        return with_conversation(view, run, steps)
 
     @rx.event
     def set_show(self, value: str | list[str]) -> Any:
         return rx.redirect(f"/approvals?status={value}")
-
-    @rx.event
-    def set_comment(self, approval_id: str, value: str) -> None:
-        self.comment_drafts = {**self.comment_drafts, approval_id: value}
-
-    @rx.event
-    def set_arguments(self, approval_id: str, value: str) -> None:
-        self.argument_drafts = {**self.argument_drafts, approval_id: value}
 
     @rx.event
     async def decide(self, approval_id: str, decision: str) -> Any:
@@ -92,6 +107,9 @@ def approvals_page() -> rx.Component:
             *[rx.segmented_control.item(label.capitalize(), value=label) for label in SHOWN],
             value=ApprovalsState.show,
             on_change=ApprovalsState.set_show,
+            # Four choices fit a phone's width in the small size.
+            size=by_width("1", "2"),
+            max_width="100%",
             id="approvals-filter",
         ),
         error_callout(ApprovalsState.error),
@@ -107,32 +125,18 @@ def approvals_page() -> rx.Component:
                         ApprovalsState.show == "pending",
                         rx.vstack(
                             rx.foreach(
-                                ApprovalsState.approvals, lambda a: approval_card(a, ApprovalsState)
+                                ApprovalsState.approvals,
+                                lambda a: approval_card(
+                                    a, ApprovalsState, ApprovalsState.may_write
+                                ),
                             ),
                             spacing="3",
                             width="100%",
                             id="inbox",
                         ),
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    *[
-                                        rx.table.column_header_cell(h)
-                                        for h in (
-                                            "Tool",
-                                            "Decision",
-                                            "Agent",
-                                            "Run",
-                                            "By",
-                                            "When (UTC)",
-                                            "Comment",
-                                        )
-                                    ]
-                                )
-                            ),
+                        table(
+                            ["Tool", "Decision", "Agent", "Run", "By", "When (UTC)", "Comment"],
                             rx.table.body(rx.foreach(ApprovalsState.approvals, decided_row)),
-                            variant="surface",
-                            width="100%",
                         ),
                     ),
                     rx.cond(

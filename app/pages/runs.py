@@ -1,30 +1,38 @@
-"""All runs of the tenant, by agent and status, a page at a time."""
+"""All runs of the tenant, by agent, status, input text and day, in an order, a page at a time.
+
+The search lives in the address (`/runs?q=…&from=…&to=…&sort=…`), so a link reproduces it.
+"""
 
 from typing import Any
-from urllib.parse import urlencode
 
 import reflex as rx
 
-from app.components import empty_state, error_callout, loading, page_header, shell
-from app.pages.agent import run_rows
-from app.state import SessionState
-from app.view import RunRow, run_row
+from app.components import empty_state, error_callout, loading, page_header, run_rows, shell
+from app.state import Failure, PageState, SessionState
+from app.view import SORTS, RunRow, RunSearch, run_row, run_search
+from app.view.run_search import ANY
+from client import AgentRuntimeClient
 
 PAGE_SIZE = 25
-ANY = "any"
 
 
-class RunsState(SessionState):
+class RunsState(PageState, SessionState):
     runs: rx.Field[list[RunRow]] = rx.field(default_factory=list)
     agent_filter: rx.Field[str] = rx.field(ANY)
     status_filter: rx.Field[str] = rx.field(ANY)
+    search_text: rx.Field[str] = rx.field("")
+    date_from: rx.Field[str] = rx.field("")
+    date_to: rx.Field[str] = rx.field("")
+    sort: rx.Field[str] = rx.field("newest")
     agent_choices: rx.Field[list[list[str]]] = rx.field(default_factory=list)
     page: rx.Field[int] = rx.field(1)
     has_next: rx.Field[bool] = rx.field(False)
-    loaded: rx.Field[bool] = rx.field(False)
-    error: rx.Field[str] = rx.field("")
     _cursors: rx.Field[list[str | None]] = rx.field(default_factory=lambda: [None])
     _names: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+
+    @rx.var
+    def sort_choices(self) -> list[str]:
+        return list(SORTS)
 
     @rx.var
     def status_choices(self) -> list[str]:
@@ -43,21 +51,22 @@ class RunsState(SessionState):
 
     @rx.event
     async def load(self) -> Any:
-        query = self.router.url.query_parameters
-        self.agent_filter = query.get("agent", ANY) or ANY
-        self.status_filter = query.get("status", ANY) or ANY
+        search = run_search(dict(self.router.url.query_parameters))
+        self.agent_filter, self.status_filter = search.agent, search.status
+        self.search_text, self.date_from, self.date_to = search.text, search.start, search.end
+        self.sort = search.sort
         self._cursors, self.page = [None], 1
-        try:
-            client = await self._client()
+
+        async def read(client: AgentRuntimeClient) -> list[dict[str, Any]]:
             agents = await self._api(client.list_agents)
             archived = await self._api(client.list_agents, archived=True)
             await self._refresh_pending(client)
-        except Exception as exc:
-            self.failed = True
-            self.error, redirect = self._trouble(exc)
-            self.loaded = True
-            return redirect
-        self._names = {a["id"]: a["name"] for a in [*agents, *archived]}
+            return [*agents, *archived]
+
+        agents = await self._load(read)
+        if isinstance(agents, Failure):
+            return agents.redirect
+        self._names = {a["id"]: a["name"] for a in agents}
         self.agent_choices = [[ANY, "All agents"]] + [
             [agent_id, name] for agent_id, name in sorted(self._names.items(), key=lambda i: i[1])
         ]
@@ -65,24 +74,17 @@ class RunsState(SessionState):
 
     @rx.event
     async def fetch(self) -> Any:
-        self.loaded, self.error = False, ""
-        self.failed = False
+        self._start_loading()
         yield
-        try:
-            client = await self._client()
-            page = await self._api(
-                client.list_runs_page,
-                agent_id=None if self.agent_filter == ANY else self.agent_filter,
-                status=None if self.status_filter == ANY else self.status_filter,
-                limit=PAGE_SIZE,
-                cursor=self._cursors[self.page - 1],
+        parameters = self._search().api_parameters()
+        cursor = self._cursors[self.page - 1]
+        page = await self._load(
+            lambda client: self._api(
+                client.list_runs_page, limit=PAGE_SIZE, cursor=cursor, **parameters
             )
-        except Exception as exc:
-            self.failed = True
-            self.error, redirect = self._trouble(exc)
-            self.loaded = True
-            if redirect is not None:
-                yield redirect
+        )
+        if isinstance(page, Failure):
+            yield page.redirect
             return
         self.runs = [run_row(run, self._names) for run in page["items"]]
         self.has_next = bool(page["next_cursor"])
@@ -90,13 +92,45 @@ class RunsState(SessionState):
             self._cursors = [*self._cursors[: self.page], page["next_cursor"]]
         self.loaded = True
 
+    def _search(self) -> RunSearch:
+        return RunSearch(
+            agent=self.agent_filter,
+            status=self.status_filter,
+            text=self.search_text,
+            start=self.date_from,
+            end=self.date_to,
+            sort=self.sort,
+        )
+
     def _navigate(self) -> Any:
-        query = {
-            key: value
-            for key, value in (("agent", self.agent_filter), ("status", self.status_filter))
-            if value != ANY
-        }
-        return rx.redirect(f"/runs?{urlencode(query)}" if query else "/runs")
+        # Read back as a link is read, so the address holds only what a link can mean.
+        return rx.redirect(run_search(self._search().query()).link())
+
+    @rx.event
+    def set_search_text(self, value: str) -> None:
+        self.search_text = value
+
+    @rx.event
+    def set_date_from(self, value: str) -> None:
+        self.date_from = value
+
+    @rx.event
+    def set_date_to(self, value: str) -> None:
+        self.date_to = value
+
+    @rx.event
+    def search(self, _form: dict[str, Any]) -> Any:
+        return self._navigate()
+
+    @rx.event
+    def set_sort(self, value: str) -> Any:
+        self.sort = value
+        return self._navigate()
+
+    @rx.event
+    def clear_search(self) -> Any:
+        self.search_text, self.date_from, self.date_to = "", "", ""
+        return self._navigate()
 
     @rx.event
     def set_agent_label(self, label: str) -> Any:
@@ -123,9 +157,65 @@ class RunsState(SessionState):
         return None
 
 
+def search_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                value=RunsState.search_text,
+                on_change=RunsState.set_search_text,
+                placeholder="Input contains…",
+                max_length=200,
+                type="search",
+                id="runs-search",
+                min_width="200px",
+                flex="1",
+            ),
+            rx.hstack(
+                rx.text("From", size="2", color_scheme="gray"),
+                rx.input(
+                    value=RunsState.date_from,
+                    on_change=RunsState.set_date_from,
+                    type="date",
+                    id="runs-from",
+                ),
+                rx.text("to", size="2", color_scheme="gray"),
+                rx.input(
+                    value=RunsState.date_to,
+                    on_change=RunsState.set_date_to,
+                    type="date",
+                    id="runs-to",
+                ),
+                align="center",
+                spacing="2",
+                # On a phone the two dates go below one another instead of past the edge.
+                wrap="wrap",
+            ),
+            rx.button(rx.icon("search", size=14), "Search", type="submit", id="runs-search-submit"),
+            rx.cond(
+                (RunsState.search_text != "")
+                | (RunsState.date_from != "")
+                | (RunsState.date_to != ""),
+                rx.button(
+                    "Clear",
+                    variant="ghost",
+                    type="button",
+                    on_click=RunsState.clear_search,
+                    id="runs-search-clear",
+                ),
+            ),
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        on_submit=RunsState.search,
+        width="100%",
+    )
+
+
 def runs_page() -> rx.Component:
     return shell(
-        page_header("Runs", "Every run of this tenant, newest first."),
+        page_header("Runs", "Every run of this tenant: search the input, pick the days, sort."),
+        search_form(),
         rx.hstack(
             rx.select(
                 RunsState.agent_labels,
@@ -138,6 +228,12 @@ def runs_page() -> rx.Component:
                 value=RunsState.status_filter,
                 on_change=RunsState.set_status_filter,
                 id="runs-status-filter",
+            ),
+            rx.select(
+                RunsState.sort_choices,
+                value=RunsState.sort,
+                on_change=RunsState.set_sort,
+                id="runs-sort",
             ),
             rx.spacer(),
             rx.hstack(
@@ -162,6 +258,7 @@ def runs_page() -> rx.Component:
             ),
             width="100%",
             align="center",
+            wrap="wrap",
         ),
         error_callout(RunsState.error),
         rx.cond(

@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import api
 from app.components import (
+    by_width,
     card,
     empty_state,
     error_callout,
@@ -17,20 +18,18 @@ from app.components import (
     shell,
     table,
 )
-from app.state import SessionState
+from app.state import Failure, PageState, SessionState, SignInNeededError
 from app.view import person, when
-from client import ApiError
+from client import AgentRuntimeClient, ApiError
 
 ROLES = ["admin", "developer", "viewer"]
 
 
-class SettingsState(SessionState):
+class SettingsState(PageState, SessionState):
     keys: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     tenant_id: rx.Field[str] = rx.field("")
     api_url: rx.Field[str] = rx.field("")
     can_manage: rx.Field[bool] = rx.field(True)
-    loaded: rx.Field[bool] = rx.field(False)
-    error: rx.Field[str] = rx.field("")
     new_name: rx.Field[str] = rx.field("")
     new_role: rx.Field[str] = rx.field("developer")
     new_error: rx.Field[str] = rx.field("")
@@ -39,37 +38,43 @@ class SettingsState(SessionState):
 
     @rx.event
     async def load(self) -> Any:
-        self.loaded, self.error, self.created_key = False, "", ""
-        self.failed = False
+        self._start_loading()
+        self.created_key = ""
         self.api_url = api.api_url()
         yield
         redirect = await self._fetch_keys()
         if redirect is not None:
             yield redirect
 
-    async def _fetch_keys(self) -> Any:
+    async def _read_keys(
+        self, client: AgentRuntimeClient
+    ) -> tuple[api.Session, list[dict[str, Any]] | None]:
+        """The signed-in session, and its tenant's keys (None: only its admins see them)."""
+        session = api.SESSIONS.get(self.session_cookie)
+        if session is None:
+            raise SignInNeededError
+        await self._refresh_pending(client)
         try:
-            session = await self._session()
-            client = session.client()
-            await self._refresh_pending(client)
             tenants = await self._api(client.list_tenants)
             acting = session.acting_tenant or session.tenant_name
             tenant = next((t for t in tenants if acting in (t["id"], t["name"])), None)
             self.tenant_id = tenant["id"] if tenant else session.tenant_id
             keys = await self._api(client.list_api_keys, self.tenant_id)
         except ApiError as exc:
-            self.loaded = True
-            if exc.status == 403:
-                self.can_manage = False
-                return None
-            self.failed = True
-            self.error, redirect = self._trouble(exc)
-            return redirect
-        except Exception as exc:
-            self.failed = True
-            self.error, redirect = self._trouble(exc)
-            self.loaded = True
-            return redirect
+            if exc.status != 403:
+                raise
+            return session, None
+        return session, keys
+
+    async def _fetch_keys(self) -> Any:
+        found = await self._load(self._read_keys)
+        if isinstance(found, Failure):
+            return found.redirect
+        session, keys = found
+        self.loaded = True
+        if keys is None:
+            self.can_manage = False
+            return None
         self.can_manage = True
         self.keys = [
             {
@@ -101,14 +106,13 @@ class SettingsState(SessionState):
         if not self.new_name.strip():
             self.new_error = "Name the key (who or what uses it)."
             return None
-        try:
-            client = await self._client()
-            created = await self._api(
-                client.create_api_key, self.tenant_id, self.new_name.strip(), self.new_role
-            )
-        except Exception as exc:
-            self.new_error, redirect = self._trouble(exc)
-            return redirect
+        tenant_id, name, role = self.tenant_id, self.new_name.strip(), self.new_role
+        created = await self._attempt(
+            lambda client: self._api(client.create_api_key, tenant_id, name, role)
+        )
+        if isinstance(created, Failure):
+            self.new_error = created.message
+            return created.redirect
         self.created_key, self.created_name = str(created["key"]), str(created["name"])
         self.new_name, self.new_error = "", ""
         return SettingsState.reload_keys
@@ -123,12 +127,13 @@ class SettingsState(SessionState):
 
     @rx.event
     async def revoke(self, key_id: str) -> Any:
-        try:
-            client = await self._client()
-            await self._api(client.revoke_api_key, self.tenant_id, key_id)
-        except Exception as exc:
-            self.error, redirect = self._trouble(exc)
-            return redirect
+        tenant_id = self.tenant_id
+        revoked = await self._attempt(
+            lambda client: self._api(client.revoke_api_key, tenant_id, key_id)
+        )
+        if isinstance(revoked, Failure):
+            self.error = revoked.message
+            return revoked.redirect
         return [rx.toast.success("Key revoked."), SettingsState.reload_keys]
 
 
@@ -278,7 +283,7 @@ def settings_page() -> rx.Component:
                             ),
                         ),
                         card(
-                            rx.hstack(
+                            rx.flex(
                                 labelled(
                                     "New key name",
                                     rx.input(
@@ -297,7 +302,8 @@ def settings_page() -> rx.Component:
                                         on_change=SettingsState.set_new_role,
                                         id="new-key-role",
                                     ),
-                                    width="160px",
+                                    width=by_width("100%", "160px"),
+                                    flex_shrink="0",
                                 ),
                                 rx.button(
                                     rx.icon("plus", size=14),
@@ -305,7 +311,8 @@ def settings_page() -> rx.Component:
                                     on_click=SettingsState.create_key,
                                     id="create-key",
                                 ),
-                                align="end",
+                                direction=by_width("column", "row"),
+                                align=by_width("stretch", "end"),
                                 spacing="3",
                                 width="100%",
                             ),

@@ -126,9 +126,11 @@ def callback_page() -> rx.Component:
                 rx.hstack(rx.spinner(), rx.text("Signing you in…"), align="center"),
             ),
             size="4",
-            width="420px",
+            width="100%",
+            max_width="420px",
         ),
         min_height="100vh",
+        padding="16px",
         background=rx.color("gray", 2),
     )
 
@@ -222,8 +224,11 @@ def sign_in_page() -> rx.Component:
                 width="100%",
             ),
             size="4",
-            width="420px",
+            width="100%",
+            max_width="420px",
+            id="sign-in-card",
         ),
         min_height="100vh",
+        padding="16px",
         background=rx.color("gray", 2),
     )

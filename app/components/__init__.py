@@ -1,0 +1,78 @@
+"""The workbench's shared pieces, for every page: `from app.components import card, shell`.
+
+`shell` (the frame, navigation, headers), `widgets` (badges, callouts, cards, tables), `forms`
+(labelled fields and their errors), `approval_card` (deciding a tool call), `run_rows` (a table
+of runs), `tool_editor` (a tool of the version editor).
+"""
+
+from app.components.approval_card import (
+    ApprovalDrafts,
+    approval_card,
+    decision_arguments,
+    decision_toast,
+    submit_decision,
+)
+from app.components.forms import (
+    area_field,
+    field_error,
+    labelled,
+    rename_agent_dialog,
+    text_field,
+)
+from app.components.run_rows import run_rows
+from app.components.shell import (
+    NAV,
+    SIDEBAR_WIDTH,
+    crumbs,
+    identity,
+    page_header,
+    shell,
+    sidebar,
+)
+from app.components.tool_editor import tool_editor
+from app.components.widgets import (
+    NARROW_SCREEN,
+    by_width,
+    card,
+    code_text,
+    empty_state,
+    error_callout,
+    loading,
+    section_title,
+    stat,
+    status_badge,
+    table,
+)
+
+__all__ = [
+    "NARROW_SCREEN",
+    "NAV",
+    "SIDEBAR_WIDTH",
+    "ApprovalDrafts",
+    "approval_card",
+    "area_field",
+    "by_width",
+    "card",
+    "code_text",
+    "crumbs",
+    "decision_arguments",
+    "decision_toast",
+    "empty_state",
+    "error_callout",
+    "field_error",
+    "identity",
+    "labelled",
+    "loading",
+    "page_header",
+    "rename_agent_dialog",
+    "run_rows",
+    "section_title",
+    "shell",
+    "sidebar",
+    "stat",
+    "status_badge",
+    "submit_decision",
+    "table",
+    "text_field",
+    "tool_editor",
+]

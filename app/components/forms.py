@@ -1,0 +1,233 @@
+"""Form pieces: a labelled control, a field's error, text fields that show theirs, the
+rename-an-agent dialog, a provider's parameters documented, and the first-visit guide."""
+
+from typing import Any
+
+import reflex as rx
+
+from app.editor import ParameterHelp
+
+
+def field_error(message: Any, **props: Any) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.text(
+            rx.icon("circle-alert", size=12, display="inline", margin_right="4px"),
+            message,
+            color_scheme="red",
+            size="1",
+            **props,
+        ),
+    )
+
+
+def labelled(label: str, control: rx.Component, hint: str = "", **props: Any) -> rx.Component:
+    props.setdefault("width", "100%")
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium") if label else rx.fragment(),
+        control,
+        rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
+        spacing="1",
+        **props,
+    )
+
+
+def text_field(
+    label: str,
+    value: Any,
+    on_change: Any,
+    error: Any,
+    *,
+    control_id: str,
+    error_id: str,
+    hint: str = "",
+    **props: Any,
+) -> rx.Component:
+    """A one-line input, red with its error below it while it has one."""
+    return labelled(
+        label,
+        rx.vstack(
+            rx.input(
+                value=value,
+                on_change=on_change,
+                width="100%",
+                color_scheme=rx.cond(error != "", "red", "gray"),
+                id=control_id,
+                **props,
+            ),
+            field_error(error, id=error_id),
+            spacing="1",
+            width="100%",
+        ),
+        hint,
+    )
+
+
+def area_field(
+    label: str,
+    value: Any,
+    on_change: Any,
+    error: Any,
+    *,
+    control_id: str,
+    error_id: str,
+    rows: str = "6",
+    code: bool = True,
+) -> rx.Component:
+    """A text area (in the code font for JSON), with its error below it."""
+    return labelled(
+        label,
+        rx.vstack(
+            rx.text_area(
+                value=value,
+                on_change=on_change,
+                rows=rows,
+                width="100%",
+                font_family="var(--code-font-family)" if code else None,
+                font_size="13px",
+                id=control_id,
+            ),
+            field_error(error, id=error_id),
+            spacing="1",
+            width="100%",
+        ),
+    )
+
+
+def rename_agent_dialog(state: Any) -> rx.Component:
+    """Rename an agent or change its description; `state` holds the `edit_*` fields."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Rename agent"),
+            rx.vstack(
+                labelled(
+                    "Name",
+                    rx.input(
+                        value=state.edit_name,
+                        on_change=state.set_edit_name,
+                        width="100%",
+                        id="rename-agent-name",
+                    ),
+                ),
+                labelled(
+                    "Description",
+                    rx.text_area(
+                        value=state.edit_description,
+                        on_change=state.set_edit_description,
+                        width="100%",
+                    ),
+                ),
+                field_error(state.edit_error),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button("Save", on_click=state.save_edit, id="rename-agent-submit"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                margin_top="12px",
+            ),
+            max_width="480px",
+        ),
+        open=state.edit_open,
+        on_open_change=state.set_edit_open,
+    )
+
+
+# Where the browser remembers that the getting-started guide was dismissed (`rx.LocalStorage`).
+GUIDE_STORAGE_KEY = "ar_guide_dismissed"
+
+
+def getting_started(on_dismiss: Any, docs_url: Any, demo_href: Any, **props: Any) -> rx.Component:
+    """A short guide for someone new: what agents and versions are, and a run to try first
+    (`demo_href`: the demo agent's page, or the agents list)."""
+    return rx.callout.root(
+        rx.flex(
+            rx.vstack(
+                rx.text("Getting started", weight="bold"),
+                rx.text(
+                    "An agent is a named assistant. A version pins what it runs: the model, "
+                    "the system prompt, its tools and limits. Versions never change; publish a "
+                    "new one to change the agent, and start runs of any version.",
+                    size="2",
+                ),
+                rx.text(
+                    "Try it: the demo-calculator agent needs no API key. "
+                    "Open it and press Start run.",
+                    size="2",
+                ),
+                rx.hstack(
+                    rx.link("Open demo-calculator", href=demo_href, size="2", id="guide-demo-link"),
+                    rx.link(
+                        "The API reference (/docs)",
+                        href=docs_url,
+                        is_external=True,
+                        size="2",
+                        id="guide-docs-link",
+                    ),
+                    spacing="4",
+                    wrap="wrap",
+                ),
+                spacing="2",
+                flex="1",
+                min_width="0",
+            ),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                variant="ghost",
+                color_scheme="gray",
+                on_click=on_dismiss,
+                title="Dismiss",
+                aria_label="Dismiss the guide",
+                id="dismiss-guide",
+            ),
+            spacing="3",
+            width="100%",
+            align="start",
+        ),
+        color_scheme="blue",
+        width="100%",
+        id="getting-started",
+        **props,
+    )
+
+
+def parameter_help_panel(provider: Any, rows: Any) -> rx.Component:
+    """What `provider`'s `model.parameters` may hold: `rows`, from the API's schema of them."""
+
+    def option(row: ParameterHelp) -> rx.Component:
+        return rx.box(
+            rx.hstack(
+                rx.code(row.name, size="1", weight="bold"),
+                rx.text(row.type, size="1", color_scheme="gray"),
+                rx.cond(
+                    row.default != "",
+                    rx.text("default ", rx.code(row.default, size="1"), size="1"),
+                ),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text(row.description, size="1", color_scheme="gray"),
+            class_name="parameter-help-row",
+            width="100%",
+        )
+
+    return rx.vstack(
+        rx.text("Parameters of ", rx.code(provider), size="2", weight="medium"),
+        rx.cond(
+            rows.length() > 0,
+            rx.vstack(
+                rx.foreach(rows, option),
+                spacing="2",
+                width="100%",
+                max_height="260px",
+                overflow_y="auto",
+            ),
+            rx.text("This provider takes no parameters.", size="1", color_scheme="gray"),
+        ),
+        spacing="2",
+        width="100%",
+        min_width="0",
+        id="parameter-help",
+    )
