@@ -3,13 +3,12 @@ edited arguments), and the decision it sends. The run page and the approvals inb
 """
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
 
 from app.components.forms import field_error
-from app.components.widgets import by_width
+from app.components.widgets import by_width, refusable
 from app.state import Failure
 from app.view import WRITER, ApprovalView, who_may
 
@@ -76,19 +75,6 @@ async def submit_decision(
 def decision_toast(decided: dict[str, Any], decision: str) -> Any:
     verb = "Approved" if decision == "approve" else "Rejected"
     return rx.toast.success(f"{verb} {decided['tool_name']}.")
-
-
-def refusable(allowed: Any, reason: str, action: Callable[[bool], rx.Component]) -> rx.Component:
-    """`action(False)` where the caller's role allows it; else `action(True)`, disabled, with a
-    tooltip saying who may (the API would refuse it anyway)."""
-    return rx.cond(
-        allowed,
-        action(False),
-        rx.tooltip(
-            rx.box(action(True), title=reason, display="inline-block", class_name="refused"),
-            content=reason,
-        ),
-    )
 
 
 def _conversation(approval: ApprovalView) -> rx.Component:

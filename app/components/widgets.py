@@ -1,5 +1,6 @@
 """The pieces every page uses: badges, callouts, empty and loading states, cards, tables."""
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -141,4 +142,17 @@ def table(
             },
         },
         **props,
+    )
+
+
+def refusable(allowed: Any, reason: str, action: Callable[[bool], rx.Component]) -> rx.Component:
+    """`action(False)` where the caller's role allows it; else `action(True)`, disabled, with a
+    tooltip saying who may (the API would refuse it anyway)."""
+    return rx.cond(
+        allowed,
+        action(False),
+        rx.tooltip(
+            rx.box(action(True), title=reason, display="inline-block", class_name="refused"),
+            content=reason,
+        ),
     )

@@ -13,11 +13,11 @@ from app.components import (
     labelled,
     loading,
     page_header,
+    refusable,
     rename_agent_dialog,
     shell,
     table,
 )
-from app.components.approval_card import refusable
 from app.components.forms import GUIDE_STORAGE_KEY, getting_started
 from app.state import Failure, PageState, SessionState
 from app.view import WRITER, AgentRow, agent_row, may, who_may

@@ -22,8 +22,8 @@ from app.components import (
     text_field,
     tool_editor,
 )
-from app.components.approval_card import refusable
 from app.components.forms import parameter_help_panel
+from app.components.widgets import refusable
 from app.editor import (
     FORM_FIELDS,
     TOOL_ROW_FIELDS,

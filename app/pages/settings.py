@@ -83,7 +83,7 @@ class SettingsState(PageState, SessionState):
                 "role": k["role"],
                 "prefix": k["prefix"],
                 "created": when(k["created_at"]),
-                "created_by": person(k["created_by"], session.me),
+                "created_by": person(k["created_by"], session.me, k.get("created_by_name")),
                 "mine": session.token.startswith(f"{k['prefix']}_"),
                 "revoked": when(k["revoked_at"]) if k.get("revoked_at") else "",
                 "platform_admin": bool(k.get("platform_admin")),

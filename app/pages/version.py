@@ -15,7 +15,7 @@ from app.components import (
     section_title,
     shell,
 )
-from app.components.approval_card import refusable
+from app.components.widgets import refusable
 from app.state import Failure, PageState, SessionState, path_part
 from app.view import WRITER, ToolView, may, person, pretty, tool_view, when, who_may
 from client import AgentRuntimeClient

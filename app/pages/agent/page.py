@@ -14,13 +14,13 @@ from app.components import (
     labelled,
     loading,
     page_header,
+    refusable,
     rename_agent_dialog,
     run_rows,
     section_title,
     shell,
     table,
 )
-from app.components.approval_card import refusable
 from app.components.charts import cost_chart, latency_chart, runs_by_status_chart, tokens_chart
 from app.components.forms import getting_started
 from app.pages.agent.state import AgentState

@@ -19,7 +19,7 @@ from app.components import (
     stat,
     status_badge,
 )
-from app.components.approval_card import refusable
+from app.components.widgets import refusable
 from app.pages.run.state import RunState
 from app.pages.run.steps import step_item
 from app.pages.run.waterfall import waterfall_chart
