@@ -240,6 +240,23 @@ def test_rename_an_agent_from_its_page(ui: Page, admin: AgentRuntimeClient) -> N
     assert admin.get_agent(agent_id)["name"] == new_name
 
 
+def test_rename_an_agent_from_the_list(ui: Page, admin: AgentRuntimeClient) -> None:
+    name = unique("listed")
+    agent_id = str(admin.create_agent(name)["id"])
+    new_name = unique("renamed-in-list")
+    ui.goto("/agents")
+    ui.locator("#agent-search").fill(name)
+    expect(ui.locator("#agents-table tbody tr")).to_have_count(1)
+    ui.locator("#agents-table tbody tr .agent-actions").click()
+    ui.get_by_role("menuitem", name="Rename…").click()
+    ui.locator("#rename-agent-name").fill(new_name)
+    ui.locator("#rename-agent-submit").click()
+    expect(ui.locator("#rename-agent-name")).to_be_hidden()
+    ui.locator("#agent-search").fill(new_name)
+    expect(ui.locator("#agents-table")).to_contain_text(new_name)
+    assert admin.get_agent(agent_id)["name"] == new_name
+
+
 def test_new_version_from_this_keeps_every_field(ui: Page, admin: AgentRuntimeClient) -> None:
     """Every field set away from its default, published again from the browser unchanged."""
     config = {

@@ -13,10 +13,12 @@ from app.components.approval_card import (
     submit_decision,
 )
 from app.components.forms import (
+    AgentRenameDrafts,
     area_field,
     field_error,
     labelled,
     rename_agent_dialog,
+    save_rename,
     text_field,
 )
 from app.components.run_rows import run_rows
@@ -49,6 +51,7 @@ __all__ = [
     "NARROW_SCREEN",
     "NAV",
     "SIDEBAR_WIDTH",
+    "AgentRenameDrafts",
     "ApprovalDrafts",
     "approval_card",
     "area_field",
@@ -68,6 +71,7 @@ __all__ = [
     "refusable",
     "rename_agent_dialog",
     "run_rows",
+    "save_rename",
     "section_title",
     "shell",
     "sidebar",

@@ -6,6 +6,7 @@ from typing import Any
 import reflex as rx
 
 from app.editor import ParameterHelp
+from app.state import Failure
 
 
 def field_error(message: Any, **props: Any) -> rx.Component:
@@ -92,6 +93,46 @@ def area_field(
             width="100%",
         ),
     )
+
+
+class AgentRenameDrafts(rx.State, mixin=True):
+    """The rename dialog's drafts, mixed into the state of each page that shows it."""
+
+    edit_open: rx.Field[bool] = rx.field(False)
+    edit_id: rx.Field[str] = rx.field("")
+    edit_name: rx.Field[str] = rx.field("")
+    edit_description: rx.Field[str] = rx.field("")
+    edit_error: rx.Field[str] = rx.field("")
+
+    @rx.event
+    def set_edit_open(self, value: bool) -> None:
+        self.edit_open = value
+
+    @rx.event
+    def set_edit_name(self, value: str) -> None:
+        self.edit_name = value
+
+    @rx.event
+    def set_edit_description(self, value: str) -> None:
+        self.edit_description = value
+
+
+async def save_rename(state: Any) -> Any:
+    """Send the dialog's name and description for agent `state.edit_id`: the saved agent (the
+    dialog closes), or a Failure (its message shown in the dialog)."""
+    agent_id, name, description = (
+        state.edit_id,
+        state.edit_name.strip(),
+        state.edit_description.strip(),
+    )
+    saved = await state._attempt(
+        lambda client: state._api(client.update_agent, agent_id, name=name, description=description)
+    )
+    if isinstance(saved, Failure):
+        state.edit_error = saved.message
+    else:
+        state.edit_open = False
+    return saved
 
 
 def rename_agent_dialog(state: Any) -> rx.Component:

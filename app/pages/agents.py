@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import api
 from app.components import (
+    AgentRenameDrafts,
     by_width,
     empty_state,
     error_callout,
@@ -15,6 +16,7 @@ from app.components import (
     page_header,
     refusable,
     rename_agent_dialog,
+    save_rename,
     shell,
     table,
 )
@@ -27,7 +29,7 @@ from client import AgentRuntimeClient
 DEMO_AGENT = "demo-calculator"
 
 
-class AgentsState(PageState, SessionState):
+class AgentsState(AgentRenameDrafts, PageState, SessionState):
     agents: rx.Field[list[AgentRow]] = rx.field(default_factory=list)
     search: rx.Field[str] = rx.field("")
     show_archived: rx.Field[bool] = rx.field(False)
@@ -35,11 +37,6 @@ class AgentsState(PageState, SessionState):
     create_name: rx.Field[str] = rx.field("")
     create_description: rx.Field[str] = rx.field("")
     create_error: rx.Field[str] = rx.field("")
-    edit_open: rx.Field[bool] = rx.field(False)
-    edit_id: rx.Field[str] = rx.field("")
-    edit_name: rx.Field[str] = rx.field("")
-    edit_description: rx.Field[str] = rx.field("")
-    edit_error: rx.Field[str] = rx.field("")
     # The first-visit guide: until dismissed in this browser, while the tenant has no runs.
     guide_dismissed: str = rx.LocalStorage("", name=GUIDE_STORAGE_KEY, sync=True)
     tenant_has_runs: rx.Field[bool] = rx.field(True)
@@ -132,34 +129,9 @@ class AgentsState(PageState, SessionState):
         self.edit_open, self.edit_error = True, ""
 
     @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        self.edit_open = value
-
-    @rx.event
-    def set_edit_name(self, value: str) -> None:
-        self.edit_name = value
-
-    @rx.event
-    def set_edit_description(self, value: str) -> None:
-        self.edit_description = value
-
-    @rx.event
     async def save_edit(self) -> Any:
-        agent_id, name, description = (
-            self.edit_id,
-            self.edit_name.strip(),
-            self.edit_description.strip(),
-        )
-        saved = await self._attempt(
-            lambda client: self._api(
-                client.update_agent, agent_id, name=name, description=description
-            )
-        )
-        if isinstance(saved, Failure):
-            self.edit_error = saved.message
-            return saved.redirect
-        self.edit_open = False
-        return AgentsState.load
+        saved = await save_rename(self)
+        return saved.redirect if isinstance(saved, Failure) else AgentsState.load
 
     @rx.event
     async def set_archived(self, agent_id: str, archived: bool) -> Any:

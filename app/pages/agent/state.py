@@ -7,14 +7,14 @@ from typing import Any
 import reflex as rx
 
 from app import api
-from app.components.forms import GUIDE_STORAGE_KEY
+from app.components.forms import GUIDE_STORAGE_KEY, AgentRenameDrafts, save_rename
 from app.state import Failure, PageState, SessionState, path_part
 from app.stats_view import DEFAULT_RANGE, RANGES, StatsView, stats_view, window
 from app.view import ACTIVE, WRITER, RunRow, VersionRow, may, person, run_row, version_row
 from client import AgentRuntimeClient
 
 
-class AgentState(PageState, SessionState):
+class AgentState(AgentRenameDrafts, PageState, SessionState):
     agent_id: rx.Field[str] = rx.field("")
     name: rx.Field[str] = rx.field("")
     description: rx.Field[str] = rx.field("")
@@ -31,11 +31,6 @@ class AgentState(PageState, SessionState):
     launch_context: rx.Field[str] = rx.field("")
     launch_error: rx.Field[str] = rx.field("")
     launching: rx.Field[bool] = rx.field(False)
-    # Rename
-    edit_open: rx.Field[bool] = rx.field(False)
-    edit_name: rx.Field[str] = rx.field("")
-    edit_description: rx.Field[str] = rx.field("")
-    edit_error: rx.Field[str] = rx.field("")
     # Charts (`GET /v1/stats` of this agent over a range)
     chart_range: rx.Field[str] = rx.field(DEFAULT_RANGE)
     stats: rx.Field[StatsView] = rx.field(default_factory=StatsView)
@@ -185,38 +180,16 @@ class AgentState(PageState, SessionState):
     # Rename and archive
     @rx.event
     def open_edit(self) -> None:
+        self.edit_id = self.agent_id
         self.edit_name, self.edit_description = self.name, self.description
         self.edit_open, self.edit_error = True, ""
 
     @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        self.edit_open = value
-
-    @rx.event
-    def set_edit_name(self, value: str) -> None:
-        self.edit_name = value
-
-    @rx.event
-    def set_edit_description(self, value: str) -> None:
-        self.edit_description = value
-
-    @rx.event
     async def save_edit(self) -> Any:
-        agent_id, name, description = (
-            self.agent_id,
-            self.edit_name.strip(),
-            self.edit_description.strip(),
-        )
-        agent = await self._attempt(
-            lambda client: self._api(
-                client.update_agent, agent_id, name=name, description=description
-            )
-        )
-        if isinstance(agent, Failure):
-            self.edit_error = agent.message
-            return agent.redirect
-        self.name, self.description = agent["name"], agent.get("description") or ""
-        self.edit_open = False
+        saved = await save_rename(self)
+        if isinstance(saved, Failure):
+            return saved.redirect
+        self.name, self.description = saved["name"], saved.get("description") or ""
         return None
 
     @rx.event
