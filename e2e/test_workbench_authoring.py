@@ -158,8 +158,16 @@ def test_a_new_tenant_sees_a_guide_until_it_is_dismissed(
     key = admin.create_api_key(tenant["id"], "e2e", role="admin")["key"]
     sign_in_with(screen, key)
     guide = screen.locator("#getting-started")
-    expect(guide).to_contain_text("demo-calculator")
+    # This tenant has no demo agent: the guide says how to try one without an API key.
+    expect(guide).to_contain_text("scripted")
+    expect(guide.locator("#guide-demo-link")).to_have_count(0)
     expect(guide.locator("#guide-docs-link")).to_have_attribute("href", re.compile(r"/docs$"))
+    with AgentRuntimeClient(str(admin.http.base_url), key) as newcomer:
+        demo = newcomer.create_agent("demo-calculator")
+    screen.reload()
+    expect(guide.locator("#guide-demo-link")).to_have_attribute(
+        "href", re.compile(rf"/agents/{demo['id']}\?tab=run$")
+    )
     screen.locator("#dismiss-guide").click()
     expect(guide).to_have_count(0)
     screen.reload()

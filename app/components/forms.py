@@ -181,7 +181,7 @@ GUIDE_STORAGE_KEY = "ar_guide_dismissed"
 
 def getting_started(on_dismiss: Any, docs_url: Any, demo_href: Any, **props: Any) -> rx.Component:
     """A short guide for someone new: what agents and versions are, and a run to try first
-    (`demo_href`: the demo agent's page, or the agents list)."""
+    (`demo_href`: the demo agent's page; empty where the tenant has no demo agent)."""
     return rx.callout.root(
         rx.flex(
             rx.vstack(
@@ -192,13 +192,26 @@ def getting_started(on_dismiss: Any, docs_url: Any, demo_href: Any, **props: Any
                     "new one to change the agent, and start runs of any version.",
                     size="2",
                 ),
-                rx.text(
-                    "Try it: the demo-calculator agent needs no API key. "
-                    "Open it and press Start run.",
-                    size="2",
+                rx.cond(
+                    demo_href != "",
+                    rx.text(
+                        "Try it: the demo-calculator agent needs no API key. "
+                        "Open it and press Start run.",
+                        size="2",
+                    ),
+                    rx.text(
+                        "Try it without an API key: publish a version whose model provider is "
+                        "`scripted` (its parameters say what it answers), then start a run.",
+                        size="2",
+                    ),
                 ),
                 rx.hstack(
-                    rx.link("Open demo-calculator", href=demo_href, size="2", id="guide-demo-link"),
+                    rx.cond(
+                        demo_href != "",
+                        rx.link(
+                            "Open demo-calculator", href=demo_href, size="2", id="guide-demo-link"
+                        ),
+                    ),
                     rx.link(
                         "The API reference (/docs)",
                         href=docs_url,

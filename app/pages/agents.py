@@ -25,7 +25,7 @@ from app.state import Failure, PageState, SessionState
 from app.view import WRITER, AgentRow, agent_row, may, who_may
 from client import AgentRuntimeClient
 
-# The agent every new tenant has, which runs without a provider's API key.
+# The agent the embedded default seeds in its `default` tenant: it needs no provider API key.
 DEMO_AGENT = "demo-calculator"
 
 
@@ -40,7 +40,7 @@ class AgentsState(AgentRenameDrafts, PageState, SessionState):
     # The first-visit guide: until dismissed in this browser, while the tenant has no runs.
     guide_dismissed: str = rx.LocalStorage("", name=GUIDE_STORAGE_KEY, sync=True)
     tenant_has_runs: rx.Field[bool] = rx.field(True)
-    demo_href: rx.Field[str] = rx.field("/agents")
+    demo_href: rx.Field[str] = rx.field("")
 
     @rx.var
     def may_write(self) -> bool:
@@ -78,7 +78,7 @@ class AgentsState(AgentRenameDrafts, PageState, SessionState):
         agents, self.tenant_has_runs = found
         self.agents = [agent_row(agent, self._me()) for agent in agents]
         demo = next((agent for agent in agents if agent["name"] == DEMO_AGENT), None)
-        self.demo_href = f"/agents/{demo['id']}?tab=run" if demo else "/agents"
+        self.demo_href = f"/agents/{demo['id']}?tab=run" if demo else ""
         self.loaded = True
 
     @rx.event

@@ -270,7 +270,7 @@ def agent_page() -> rx.Component:
         error_callout(AgentState.error),
         rx.cond(
             AgentState.loaded & AgentState.show_guide,
-            getting_started(AgentState.dismiss_guide, AgentState.docs_url, "/agents"),
+            getting_started(AgentState.dismiss_guide, AgentState.docs_url, ""),
         ),
         rx.cond(
             ~AgentState.loaded,
