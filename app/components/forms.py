@@ -5,6 +5,7 @@ from typing import Any
 
 import reflex as rx
 
+from app import api
 from app.editor import ParameterHelp
 from app.state import Failure
 
@@ -177,6 +178,26 @@ def rename_agent_dialog(state: Any) -> rx.Component:
 
 # Where the browser remembers that the getting-started guide was dismissed (`rx.LocalStorage`).
 GUIDE_STORAGE_KEY = "ar_guide_dismissed"
+
+
+class FirstVisitGuide(rx.State, mixin=True):
+    """Whether the first-visit guide shows: until dismissed in this browser, while the tenant
+    has no runs (the page's load sets `tenant_has_runs`)."""
+
+    guide_dismissed: str = rx.LocalStorage("", name=GUIDE_STORAGE_KEY, sync=True)
+    tenant_has_runs: rx.Field[bool] = rx.field(True)
+
+    @rx.var
+    def docs_url(self) -> str:
+        return f"{api.api_url()}/docs"
+
+    @rx.var
+    def show_guide(self) -> bool:
+        return not self.guide_dismissed and not self.tenant_has_runs
+
+    @rx.event
+    def dismiss_guide(self) -> None:
+        self.guide_dismissed = "1"
 
 
 def getting_started(on_dismiss: Any, docs_url: Any, demo_href: Any, **props: Any) -> rx.Component:

@@ -4,7 +4,6 @@ from typing import Any
 
 import reflex as rx
 
-from app import api
 from app.components import (
     AgentRenameDrafts,
     by_width,
@@ -20,7 +19,7 @@ from app.components import (
     shell,
     table,
 )
-from app.components.forms import GUIDE_STORAGE_KEY, getting_started
+from app.components.forms import FirstVisitGuide, getting_started
 from app.state import Failure, PageState, SessionState
 from app.view import WRITER, AgentRow, agent_row, may, who_may
 from client import AgentRuntimeClient
@@ -29,7 +28,7 @@ from client import AgentRuntimeClient
 DEMO_AGENT = "demo-calculator"
 
 
-class AgentsState(AgentRenameDrafts, PageState, SessionState):
+class AgentsState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
     agents: rx.Field[list[AgentRow]] = rx.field(default_factory=list)
     search: rx.Field[str] = rx.field("")
     show_archived: rx.Field[bool] = rx.field(False)
@@ -37,26 +36,11 @@ class AgentsState(AgentRenameDrafts, PageState, SessionState):
     create_name: rx.Field[str] = rx.field("")
     create_description: rx.Field[str] = rx.field("")
     create_error: rx.Field[str] = rx.field("")
-    # The first-visit guide: until dismissed in this browser, while the tenant has no runs.
-    guide_dismissed: str = rx.LocalStorage("", name=GUIDE_STORAGE_KEY, sync=True)
-    tenant_has_runs: rx.Field[bool] = rx.field(True)
     demo_href: rx.Field[str] = rx.field("")
 
     @rx.var
     def may_write(self) -> bool:
         return may(self.role, WRITER, self.platform_admin)
-
-    @rx.var
-    def docs_url(self) -> str:
-        return f"{api.api_url()}/docs"
-
-    @rx.var
-    def show_guide(self) -> bool:
-        return not self.guide_dismissed and not self.tenant_has_runs
-
-    @rx.event
-    def dismiss_guide(self) -> None:
-        self.guide_dismissed = "1"
 
     @rx.event
     async def load(self) -> Any:

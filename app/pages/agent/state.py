@@ -6,15 +6,14 @@ from typing import Any
 
 import reflex as rx
 
-from app import api
-from app.components.forms import GUIDE_STORAGE_KEY, AgentRenameDrafts, save_rename
+from app.components.forms import AgentRenameDrafts, FirstVisitGuide, save_rename
 from app.state import Failure, PageState, SessionState, path_part
 from app.stats_view import DEFAULT_RANGE, RANGES, StatsView, stats_view, window
 from app.view import ACTIVE, WRITER, RunRow, VersionRow, may, person, run_row, version_row
 from client import AgentRuntimeClient
 
 
-class AgentState(AgentRenameDrafts, PageState, SessionState):
+class AgentState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
     agent_id: rx.Field[str] = rx.field("")
     name: rx.Field[str] = rx.field("")
     description: rx.Field[str] = rx.field("")
@@ -34,9 +33,6 @@ class AgentState(AgentRenameDrafts, PageState, SessionState):
     # Charts (`GET /v1/stats` of this agent over a range)
     chart_range: rx.Field[str] = rx.field(DEFAULT_RANGE)
     stats: rx.Field[StatsView] = rx.field(default_factory=StatsView)
-    # The first-visit guide: until dismissed in this browser, while the tenant has no runs.
-    guide_dismissed: str = rx.LocalStorage("", name=GUIDE_STORAGE_KEY, sync=True)
-    tenant_has_runs: rx.Field[bool] = rx.field(True)
 
     @rx.var
     def version_choices(self) -> list[str]:
@@ -45,18 +41,6 @@ class AgentState(AgentRenameDrafts, PageState, SessionState):
     @rx.var
     def may_write(self) -> bool:
         return may(self.role, WRITER, self.platform_admin)
-
-    @rx.var
-    def docs_url(self) -> str:
-        return f"{api.api_url()}/docs"
-
-    @rx.var
-    def show_guide(self) -> bool:
-        return not self.guide_dismissed and not self.tenant_has_runs
-
-    @rx.event
-    def dismiss_guide(self) -> None:
-        self.guide_dismissed = "1"
 
     @rx.event
     async def load(self) -> Any:
