@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import logging
 import signal
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -99,6 +100,39 @@ async def connect_when_reachable(settings: WorkerSettings, stop: asyncio.Event) 
     return None
 
 
+async def serve_until_stopped(
+    start: Callable[[Client], Worker], client: Client, settings: WorkerSettings, stop: asyncio.Event
+) -> None:
+    """Poll until told to stop; a worker that fails (the engine gone longer than the SDK's own
+    retries last) is built again on a fresh connection, so its runs are delayed, never stranded."""
+    delay = CONNECT_RETRY_FIRST_SECONDS
+    while True:
+        worker = start(client)
+        polling = asyncio.create_task(worker.run())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            log.info(
+                "worker stopping: no new work; steps under way have %g s to finish",
+                settings.worker_shutdown_grace_seconds,
+            )
+            if not polling.done():
+                await worker.shutdown()
+            with contextlib.suppress(Exception):
+                await polling
+            return
+        stopping.cancel()
+        failure = polling.exception()
+        log.error("the worker stopped polling (%s); it starts again", failure or "no error")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, CONNECT_RETRY_MAX_SECONDS)
+        reconnected = await connect_when_reachable(settings, stop)
+        if reconnected is None:
+            return
+        client = reconnected
+
+
 async def run_worker(settings: WorkerSettings) -> None:
     # A misconfigured store fails the worker at start, not its first large step.
     store = object_store_from_settings(settings)
@@ -112,18 +146,18 @@ async def run_worker(settings: WorkerSettings) -> None:
         return
     engine = make_engine(settings.resolved_database_url)
     events = event_log_from_settings(settings, engine)
-    worker = build_worker(client, settings, engine, store, events)
     sender = OutboxSender.from_settings(engine, settings)
     exporting = asyncio.create_task(sender.run_forever(stop)) if sender else None
     log.info("worker polling %s on %s", settings.task_queue, settings.temporal_target)
     try:
-        async with worker:
-            await stop.wait()
-            log.info(
-                "worker stopping: no new work; steps under way have %g s to finish",
-                settings.worker_shutdown_grace_seconds,
-            )
+        await serve_until_stopped(
+            lambda connected: build_worker(connected, settings, engine, store, events),
+            client,
+            settings,
+            stop,
+        )
     finally:
+        stop.set()
         if exporting is not None:
             await exporting
         await events.close()

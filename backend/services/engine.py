@@ -51,7 +51,16 @@ class RunEngine:
             async with self._lock:
                 if self._client is None:
                     try:
-                        self._client = await Client.connect(self.address, namespace=self.namespace)
+                        # Bounded: an engine that accepts the connection but does not answer
+                        # (starting up, shutting down) must not hold every start behind this lock.
+                        self._client = await asyncio.wait_for(
+                            Client.connect(self.address, namespace=self.namespace),
+                            START_TIMEOUT_SECONDS,
+                        )
+                    except TimeoutError:
+                        raise EngineUnavailableError(
+                            f"the durable engine at {self.address} did not answer in time"
+                        ) from None
                     except RuntimeError as exc:
                         raise EngineUnavailableError(
                             f"the durable engine at {self.address} is unreachable: {exc}"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,6 +50,19 @@ class Stack:
 
     def start_api(self) -> None:
         self.api = start_api(self.api_env, self.api_port, self.log)
+
+    def finished(self, tenant: Api, run_id: str) -> dict[str, Any]:
+        """The run once it ends; if it does not, the failure shows what the processes logged."""
+        try:
+            return dict(wait_for_run(tenant, run_id, timeout=90))
+        except AssertionError as exc:
+            logs = [self.log, *sorted(self.engine.directory.glob("worker-*.log"))]
+            tails = "\n".join(f"--- {log.name}\n{tail(log)}" for log in logs if log.exists())
+            raise AssertionError(f"{exc}\n{tails}") from None
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.fixture
@@ -100,7 +114,7 @@ def test_an_engine_outage_around_a_post_delays_the_run(stack: Stack, tenant: Api
     assert (retried.status_code, retried.json()["id"]) == (200, run["id"])
     assert retried.json()["status"] == "queued"  # the key is not spent on a failure
     stack.start_temporal()
-    finished = wait_for_run(tenant, run["id"], timeout=90)
+    finished = stack.finished(tenant, run["id"])
     assert (finished["status"], finished["output"]) == ("succeeded", "done")
     assert [(s["seq"], s["attempt"]) for s in steps_of(tenant, run["id"])] == [(1, 1)]
 
@@ -117,7 +131,7 @@ def test_a_run_committed_by_an_api_that_died_before_starting_it_completes(
     stack.kill_api()  # before any workflow exists for the committed run
     stack.start_temporal()
     stack.start_api()
-    finished = wait_for_run(tenant, run_id, timeout=90)
+    finished = stack.finished(tenant, run_id)
     assert (finished["status"], finished["output"]) == ("succeeded", "done")
     assert len(tenant.ok(tenant.get("/v1/runs"))["items"]) == 1
 
@@ -136,6 +150,6 @@ def test_a_worker_started_while_the_engine_is_down_waits_for_it(stack: Stack, te
     accepted = tenant.post(f"/v1/agents/{agent_id}/runs", json={"input": "hi"})
     assert accepted.status_code == 202, accepted.text
     stack.start_temporal()
-    finished = wait_for_run(tenant, accepted.json()["id"], timeout=90)
+    finished = stack.finished(tenant, accepted.json()["id"])
     assert (finished["status"], finished["output"]) == ("succeeded", "done")
     assert late.poll() is None
