@@ -111,3 +111,16 @@ def test_the_checks_see_what_is_missing() -> None:
         "S.plain",
         "S.ref",
     ]
+
+
+def test_every_parameter_is_described(document: Schema) -> None:
+    """Path, query and header parameters say what they hold, as properties do."""
+    missing = [
+        f"{method.upper()} {path}: {parameter['in']} {parameter['name']}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if method in METHODS
+        for parameter in operation.get("parameters", [])
+        if not str(parameter.get("description", "")).strip()
+    ]
+    assert missing == [], f"{len(missing)} without a description:\n" + "\n".join(missing)

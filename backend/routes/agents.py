@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from backend.deps import CanRead, CanWrite, TenantSessionDep
 from backend.pagination import Page, PageParams, page_params
+from backend.routes.path_params import AgentId
 from backend.services import agents as service
 from core.models import AgentCreate, AgentPublic, AgentUpdate
 
@@ -34,21 +35,21 @@ def list_agents(
 
 
 @router.get("/{agent_id}")
-def get_agent(agent_id: str, session: TenantSessionDep, _principal: CanRead) -> AgentPublic:
+def get_agent(agent_id: AgentId, session: TenantSessionDep, _principal: CanRead) -> AgentPublic:
     """One agent, with the number of its latest version."""
     return AgentPublic.model_validate(service.get_agent(session, agent_id))
 
 
 @router.patch("/{agent_id}")
 def update_agent(
-    agent_id: str, body: AgentUpdate, session: TenantSessionDep, _principal: CanWrite
+    agent_id: AgentId, body: AgentUpdate, session: TenantSessionDep, _principal: CanWrite
 ) -> AgentPublic:
     """Rename, describe, archive or unarchive."""
     return AgentPublic.model_validate(service.update_agent(session, agent_id, body))
 
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_agent(agent_id: str, session: TenantSessionDep, _principal: CanWrite) -> Response:
+def delete_agent(agent_id: AgentId, session: TenantSessionDep, _principal: CanWrite) -> Response:
     """Delete an agent that has never run (409 otherwise: archive it instead)."""
     service.delete_agent(session, agent_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

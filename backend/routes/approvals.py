@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from backend.deps import CanRead, CanWrite, TenantSessionDep
 from backend.errors import ApiError, ErrorResponse
 from backend.pagination import Page, PageParams, page_params
+from backend.routes.path_params import ApprovalId, RunId
 from backend.services import approvals as service
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
@@ -20,7 +21,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 
 @router.get("/v1/runs/{run_id}/approvals")
 def list_run_approvals(
-    run_id: str, session: TenantSessionDep, _principal: CanRead, params: Paging
+    run_id: RunId, session: TenantSessionDep, _principal: CanRead, params: Paging
 ) -> Page[ApprovalPublic]:
     """In the order the run asked for them."""
     return service.list_for_run(session, run_id, params)
@@ -42,7 +43,7 @@ def list_approvals(
 
 @router.get("/v1/approvals/{approval_id}")
 def get_approval(
-    approval_id: str, session: TenantSessionDep, _principal: CanRead
+    approval_id: ApprovalId, session: TenantSessionDep, _principal: CanRead
 ) -> ApprovalPublic:
     """One approval: the call, its arguments, where it stands and who decided."""
     return ApprovalPublic.model_validate(service.get_approval(session, approval_id))
@@ -58,8 +59,8 @@ def get_approval(
     },
 )
 def decide_approval(
-    run_id: str,
-    approval_id: str,
+    run_id: RunId,
+    approval_id: ApprovalId,
     body: ApprovalDecide,
     request: Request,
     session: TenantSessionDep,

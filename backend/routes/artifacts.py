@@ -1,19 +1,18 @@
 """Files a run saved, and step payloads too large to travel inline: listed and downloaded."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from backend.deps import CanRead, ObjectStoreDep, TenantSessionDep
 from backend.pagination import Page, PageParams, page_params
+from backend.routes.path_params import ArtifactName, PayloadField, RunId, Seq
 from backend.services import artifacts as service
 from core.models import ArtifactPublic, StepPublic
-from core.models.limits import DB_INT_MAX
 
 router = APIRouter(tags=["artifacts"])
 Paging = Annotated[PageParams, Depends(page_params)]
-Seq = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="The step's position in the run.")]
 DOWNLOAD: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "The content"}
 }
@@ -21,7 +20,7 @@ DOWNLOAD: dict[int | str, dict[str, Any]] = {
 
 @router.get("/v1/runs/{run_id}/artifacts")
 def list_artifacts(
-    run_id: str, session: TenantSessionDep, _principal: CanRead, params: Paging
+    run_id: RunId, session: TenantSessionDep, _principal: CanRead, params: Paging
 ) -> Page[ArtifactPublic]:
     """By name."""
     return service.list_artifacts(session, run_id, params)
@@ -31,7 +30,11 @@ def list_artifacts(
     "/v1/runs/{run_id}/artifacts/{name}", response_class=StreamingResponse, responses=DOWNLOAD
 )
 def download_artifact(
-    run_id: str, name: str, session: TenantSessionDep, _principal: CanRead, store: ObjectStoreDep
+    run_id: RunId,
+    name: ArtifactName,
+    session: TenantSessionDep,
+    _principal: CanRead,
+    store: ObjectStoreDep,
 ) -> StreamingResponse:
     """The file, streamed, with the content type it was saved with."""
     artifact = service.get_artifact(session, run_id, name)
@@ -49,7 +52,7 @@ def download_artifact(
 
 @router.get("/v1/runs/{run_id}/steps/{seq}", tags=["runs"])
 def get_step(
-    run_id: str, seq: Seq, session: TenantSessionDep, _principal: CanRead, store: ObjectStoreDep
+    run_id: RunId, seq: Seq, session: TenantSessionDep, _principal: CanRead, store: ObjectStoreDep
 ) -> StepPublic:
     """One step, with payloads kept in the object store read back in."""
     return service.resolved_step(store, service.get_step(session, run_id, seq))
@@ -62,9 +65,9 @@ def get_step(
     responses={200: {"content": {"application/json": {}}, "description": "The payload"}},
 )
 def download_step_payload(
-    run_id: str,
+    run_id: RunId,
     seq: Seq,
-    field: Literal["input", "output"],
+    field: PayloadField,
     session: TenantSessionDep,
     _principal: CanRead,
     store: ObjectStoreDep,

@@ -21,6 +21,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from backend.auth import Authenticator
 from backend.deps import CanRead, EngineDep, SettingsDep
 from backend.errors import invalid
+from backend.routes.path_params import RunId
 from backend.services import events as service
 from backend.services import quotas
 from core.events import EventLog, RunEvent
@@ -63,7 +64,7 @@ def _start(after: int | None, last_event_id: str | None) -> int:
 
 @router.get("/v1/runs/{run_id}/events", response_class=EventSourceResponse, responses=STREAM)
 async def follow_run_events(
-    run_id: str,
+    run_id: RunId,
     request: Request,
     principal: CanRead,
     engine: EngineDep,

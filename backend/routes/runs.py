@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from backend.deps import CanRead, CanWrite, SettingsDep, TenantSessionDep
 from backend.errors import ApiError, ErrorResponse
 from backend.pagination import Page, PageParams, page_params
+from backend.routes.path_params import AgentId, RunId
 from backend.services import runs as service
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
@@ -35,7 +36,7 @@ def _engine(request: Request) -> RunEngine:
     responses={200: {"model": RunPublic, "description": "The run an Idempotency-Key made"}},
 )
 def create_run(
-    agent_id: str,
+    agent_id: AgentId,
     body: RunCreate,
     request: Request,
     response: Response,
@@ -83,7 +84,9 @@ def list_runs(
     _principal: CanRead,
     params: Paging,
     agent_id: Annotated[str | None, Query(description="Only this agent's runs.")] = None,
-    status_filter: Annotated[RunStatus | None, Query(alias="status")] = None,
+    status_filter: Annotated[
+        RunStatus | None, Query(alias="status", description="Only runs in this status.")
+    ] = None,
     q: Annotated[
         str | None,
         Query(max_length=MAX_SEARCH_CHARS, description="The run's input contains this (any case)."),
@@ -118,14 +121,14 @@ def list_runs(
 
 
 @router.get("/v1/runs/{run_id}")
-def get_run(run_id: str, session: TenantSessionDep, _principal: CanRead) -> RunPublic:
+def get_run(run_id: RunId, session: TenantSessionDep, _principal: CanRead) -> RunPublic:
     """One run: its status, output or error, usage and cost."""
     return RunPublic.of(service.get_run(session, run_id))
 
 
 @router.get("/v1/runs/{run_id}/steps")
 def list_steps(
-    run_id: str, session: TenantSessionDep, _principal: CanRead, params: Paging
+    run_id: RunId, session: TenantSessionDep, _principal: CanRead, params: Paging
 ) -> Page[StepPublic]:
     """In order of `seq`."""
     return service.list_steps(session, run_id, params)
@@ -137,7 +140,7 @@ def list_steps(
     responses={503: {"model": ErrorResponse, "description": "The durable engine is unreachable"}},
 )
 def cancel_run(
-    run_id: str, request: Request, session: TenantSessionDep, principal: CanWrite
+    run_id: RunId, request: Request, session: TenantSessionDep, principal: CanWrite
 ) -> RunPublic:
     """Ask a run to stop; it goes `cancelling`, then `cancelled` once its workflow has stopped."""
     run, changed = service.request_cancel(session, run_id)

@@ -5,6 +5,7 @@ from sqlmodel import col, select
 
 from backend.deps import CanAdminister, CanRead, PlatformAdmin, SessionDep
 from backend.pagination import Page, PageParams, page_params, paginate
+from backend.routes.path_params import KeyId, TenantId
 from backend.services import quotas
 from backend.services import tenants as service
 from core.db import TenantScope, set_scope
@@ -43,14 +44,14 @@ def list_tenants(
 
 
 @router.get("/{tenant_id}")
-def get_tenant(tenant_id: str, session: SessionDep, principal: CanRead) -> TenantPublic:
+def get_tenant(tenant_id: TenantId, session: SessionDep, principal: CanRead) -> TenantPublic:
     """One tenant and its quotas: any tenant for platform admins, else the caller's own."""
     return TenantPublic.model_validate(service.visible_tenant(session, principal, tenant_id))
 
 
 @router.patch("/{tenant_id}")
 def update_tenant(
-    tenant_id: str, body: TenantUpdate, session: SessionDep, principal: PlatformAdmin
+    tenant_id: TenantId, body: TenantUpdate, session: SessionDep, principal: PlatformAdmin
 ) -> TenantPublic:
     """Set a tenant's quotas (platform admins). Quotas given replace those set; null makes one
     unlimited; those not given stay."""
@@ -59,7 +60,7 @@ def update_tenant(
 
 
 @router.get("/{tenant_id}/usage")
-def get_usage(tenant_id: str, session: SessionDep, principal: CanRead) -> TenantUsage:
+def get_usage(tenant_id: TenantId, session: SessionDep, principal: CanRead) -> TenantUsage:
     """What the tenant uses now and today (UTC), beside its quotas."""
     tenant = service.visible_tenant(session, principal, tenant_id)
     set_scope(session, TenantScope(tenant.id))
@@ -68,7 +69,7 @@ def get_usage(tenant_id: str, session: SessionDep, principal: CanRead) -> Tenant
 
 @router.post("/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED)
 def create_api_key(
-    tenant_id: str, body: ApiKeyCreate, session: SessionDep, principal: CanAdminister
+    tenant_id: TenantId, body: ApiKeyCreate, session: SessionDep, principal: CanAdminister
 ) -> ApiKeyCreated:
     """Create a key; the secret is in this response only, as `key`."""
     tenant = service.scope_to(session, principal, tenant_id)
@@ -83,7 +84,7 @@ def create_api_key(
 
 @router.get("/{tenant_id}/api-keys")
 def list_api_keys(
-    tenant_id: str, session: SessionDep, principal: CanAdminister, params: PageParams = Paging
+    tenant_id: TenantId, session: SessionDep, principal: CanAdminister, params: PageParams = Paging
 ) -> Page[ApiKeyPublic]:
     """The tenant's keys, newest first, revoked ones included, never their secrets (platform
     admin keys only to platform admins)."""
@@ -93,7 +94,7 @@ def list_api_keys(
 
 @router.delete("/{tenant_id}/api-keys/{key_id}")
 def revoke_api_key(
-    tenant_id: str, key_id: str, session: SessionDep, principal: CanAdminister
+    tenant_id: TenantId, key_id: KeyId, session: SessionDep, principal: CanAdminister
 ) -> ApiKeyPublic:
     """Revoke a key: it stops working at once, its open event streams close. Revoking twice is
     harmless. Platform admin keys are listed and revoked by platform admins only."""

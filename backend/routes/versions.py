@@ -2,24 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, status
 
 from backend.deps import CanRead, CanWrite, PrincipalDep, TenantSessionDep
 from backend.errors import ApiError
 from backend.pagination import Page, PageParams, page_params
+from backend.routes.path_params import AgentId, VersionNumber
 from backend.services import agents as service
 from core.models import VersionCreate, VersionPublic
-from core.models.limits import DB_INT_MAX
 
 router = APIRouter(prefix="/v1/agents/{agent_id}/versions", tags=["versions"])
-VersionNumber = Annotated[
-    int, Path(ge=1, le=DB_INT_MAX, description="The version's number within its agent.")
-]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def publish_version(
-    agent_id: str, body: VersionCreate, session: TenantSessionDep, principal: CanWrite
+    agent_id: AgentId, body: VersionCreate, session: TenantSessionDep, principal: CanWrite
 ) -> VersionPublic:
     """Publish the next version. The body is the configuration itself."""
     version = service.publish_version(
@@ -30,7 +27,7 @@ def publish_version(
 
 @router.get("")
 def list_versions(
-    agent_id: str,
+    agent_id: AgentId,
     session: TenantSessionDep,
     _principal: CanRead,
     params: Annotated[PageParams, Depends(page_params)],
@@ -41,14 +38,14 @@ def list_versions(
 
 @router.get("/{number}")
 def get_version(
-    agent_id: str, number: VersionNumber, session: TenantSessionDep, _principal: CanRead
+    agent_id: AgentId, number: VersionNumber, session: TenantSessionDep, _principal: CanRead
 ) -> VersionPublic:
     """One version: the configuration it pins, its hash and who published it."""
     return VersionPublic.of(service.get_version(session, agent_id, number))
 
 
 @router.api_route("/{number}", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
-def refuse_change(agent_id: str, number: int, _principal: PrincipalDep) -> None:
+def refuse_change(agent_id: AgentId, number: int, _principal: PrincipalDep) -> None:
     raise ApiError(
         405,
         "version_immutable",
