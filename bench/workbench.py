@@ -29,9 +29,19 @@ CHROMIUM_ARGS = [
     *("--no-sandbox", "--disable-gpu", "--disable-background-networking"),
     *("--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"),
 ]
-# Records, per step card, when it first shows an ending (Date.now(), like the events' times).
+# Records, per step card, when it first shows an ending (Date.now(), like the events' times),
+# and when each websocket message from the workbench's server arrives: the delay splits into
+# the server's part (until the update reaches the browser) and the browser's (until it shows).
 WATCH_STEPS = """
 window.__ended = {};
+window.__frames = [];
+const NativeSocket = window.WebSocket;
+window.WebSocket = class extends NativeSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', () => window.__frames.push(Date.now()));
+  }
+};
 new MutationObserver(() => {
   for (const card of document.querySelectorAll('.step[data-seq]')) {
     const seq = card.getAttribute('data-seq');
@@ -69,7 +79,11 @@ def full_render_seconds(page: Page, url: str, steps: int) -> float:
     return time.perf_counter() - began
 
 
-def live_latencies(page: Page, client: AgentRuntimeClient, ui: str, agent_id: str) -> list[float]:
+def live_latencies(
+    page: Page, client: AgentRuntimeClient, ui: str, agent_id: str
+) -> list[tuple[float, float]]:
+    """Per step completed live: (until the page showed it, until its update reached the
+    browser), in seconds after the worker completed it."""
     run = client.start_run(agent_id, "go")
     completed: dict[str, float] = {}
 
@@ -86,7 +100,13 @@ def live_latencies(page: Page, client: AgentRuntimeClient, ui: str, agent_id: st
     client.wait_for_run(run["id"])
     time.sleep(1)
     ended: dict[str, float] = page.evaluate("window.__ended")
-    return [(ended[seq] - at) / 1000 for seq, at in completed.items() if seq in ended]
+    frames: list[float] = page.evaluate("window.__frames")
+    lags = []
+    for seq, at in completed.items():
+        if seq in ended:
+            arrived = min((frame for frame in frames if frame >= at), default=ended[seq])
+            lags.append(((ended[seq] - at) / 1000, (min(arrived, ended[seq]) - at) / 1000))
+    return lags
 
 
 def main(steps: int, live_runs: int) -> None:
@@ -120,7 +140,7 @@ def measure(
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 renders.append(full_render_seconds(page, f"{ui}/runs/{long_run['id']}", steps))
                 page.close()
-            lags: list[float] = []
+            lags: list[tuple[float, float]] = []
             warm = browser.new_page()
             warm.goto(ui)  # the bundle is cached, as for anyone who has opened the workbench
             warm.close()
@@ -139,11 +159,16 @@ def measure(
         f"{statistics.median(renders):.2f} s",
         "< 1.5 s",
     )
-    ordered = sorted(lags)
+    ordered = sorted(shown for shown, _ in lags)
     table.add_row(
         f"live step shown after the worker completed it, p50 ({len(lags)} steps)",
-        f"{statistics.median(lags) * 1000:.0f} ms",
+        f"{statistics.median(ordered) * 1000:.0f} ms",
         "< 150 ms",
+    )
+    table.add_row(
+        "  of which until its update reached the browser, p50",
+        f"{statistics.median(reached for _, reached in lags) * 1000:.0f} ms",
+        "",
     )
     table.add_row(
         "live step shown, p99",
