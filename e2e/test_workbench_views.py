@@ -19,6 +19,7 @@ from app.view import (
     status_counts,
     vocabulary,
     waterfall,
+    waterfall_span,
 )
 from backend.services.meta import meta
 from backend.settings import Settings
@@ -138,6 +139,14 @@ def test_the_waterfall_shows_steps_and_waits_from_the_run_start() -> None:
         ("#2 approval", 2.0, None, None, 8.0),
         ("#2 t", 10.0, None, 2.0, None),  # still running: up to now
     ]
+    # On the page's track, in percent of the 12 s from the run's start to the last bar's end.
+    assert [(b.kind, b.left, b.width) for b in bars] == [
+        ("model", "8.333%", "8.333%"),
+        ("approval", "16.667%", "66.667%"),
+        ("tool", "83.333%", "16.667%"),
+    ]
+    assert bars[1].title == "#2 approval: waiting for approval 8.0 s, from 2.0 s"
+    assert waterfall_span(bars) == 12.0
 
 
 def test_approving_sends_arguments_only_when_edited() -> None:

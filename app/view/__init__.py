@@ -26,6 +26,7 @@ from app.view.charts import (
     run_points,
     status_counts,
     waterfall,
+    waterfall_span,
 )
 from app.view.format import (
     NONE,
@@ -121,6 +122,7 @@ __all__ = [
     "version_row",
     "vocabulary",
     "waterfall",
+    "waterfall_span",
     "when",
     "who_may",
     "with_conversation",

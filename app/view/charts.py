@@ -5,15 +5,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.view.format import STATUS_COLORS, parse_time, seconds_between, short_id, when
+from app.view.format import (
+    STATUS_COLORS,
+    duration,
+    parse_time,
+    seconds_between,
+    short_id,
+    when,
+)
 from app.view.runs import ApprovalView, StepView
 
 
 @dataclass
 class WaterfallBar:
-    """One bar: where it starts (an invisible stack below it) and how long each part takes.
+    """One bar: where it starts and how long each part takes, in seconds from the run's start,
+    and where it sits on the page's track (percentages of the whole span).
 
-    Kinds a bar is not are None, so the chart's tooltip leaves them out.
+    Kinds a bar is not are None.
     """
 
     label: str = ""
@@ -21,6 +29,15 @@ class WaterfallBar:
     model: float | None = None
     tool: float | None = None
     approval: float | None = None
+    kind: str = ""
+    left: str = "0%"
+    width: str = "0%"
+    # What hovering the bar says: its kind, length and start.
+    title: str = ""
+
+
+# A bar too short to see at the run's scale still shows as a sliver, in percent of the track.
+MIN_BAR_PERCENT = 0.4
 
 
 def waterfall(
@@ -62,7 +79,31 @@ def waterfall(
                 ),
             )
         )
-    return [bar for _, bar in sorted(bars, key=lambda item: item[0])]
+    ordered = [bar for _, bar in sorted(bars, key=lambda item: item[0])]
+    place_on_track(ordered)
+    return ordered
+
+
+def bar_length(bar: WaterfallBar) -> float:
+    return bar.model or bar.tool or bar.approval or 0.0
+
+
+def waterfall_span(bars: list[WaterfallBar]) -> float:
+    """Seconds from the run's start to the end of its last bar."""
+    return max((bar.offset + bar_length(bar) for bar in bars), default=0.0)
+
+
+def place_on_track(bars: list[WaterfallBar]) -> None:
+    span = waterfall_span(bars) or 1.0
+    for bar in bars:
+        length = bar_length(bar)
+        bar.kind = (
+            "model" if bar.model is not None else "tool" if bar.tool is not None else "approval"
+        )
+        bar.left = f"{min(bar.offset / span * 100, 100 - MIN_BAR_PERCENT):.3f}%"
+        bar.width = f"{max(length / span * 100, MIN_BAR_PERCENT):.3f}%"
+        what = "waiting for approval" if bar.kind == "approval" else bar.kind
+        bar.title = f"{bar.label}: {what} {duration(length)}, from {duration(bar.offset)}"
 
 
 @dataclass

@@ -36,6 +36,7 @@ from app.view import (
     step_row,
     tokens,
     waterfall,
+    waterfall_span,
     when,
 )
 from client import AgentRuntimeClient, run_state
@@ -69,6 +70,7 @@ class RunState(PageState, ApprovalDrafts, SessionState):
     approvals: rx.Field[list[ApprovalView]] = rx.field(default_factory=list)
     artifacts: rx.Field[list[ArtifactView]] = rx.field(default_factory=list)
     bars: rx.Field[list[WaterfallBar]] = rx.field(default_factory=list)
+    bars_span: rx.Field[str] = rx.field("")
     live: rx.Field[bool] = rx.field(False)
     live_note: rx.Field[str] = rx.field("")
     # The model step streaming now: its text grows here, not in `steps` (a small delta each time).
@@ -91,10 +93,6 @@ class RunState(PageState, ApprovalDrafts, SessionState):
     @rx.var
     def decided(self) -> list[ApprovalView]:
         return [a for a in self.approvals if a.status != "pending"]
-
-    @rx.var
-    def chart_height(self) -> int:
-        return 60 + 28 * len(self.bars)
 
     @rx.var
     def steps_label(self) -> str:
@@ -206,6 +204,7 @@ class RunState(PageState, ApprovalDrafts, SessionState):
     def _show_bars(self) -> None:
         run = {"started_at": self._fold.started_at, "created_at": self._fold.created_at}
         self.bars = waterfall(run, self.steps, self.approvals, datetime.now(UTC))
+        self.bars_span = duration(waterfall_span(self.bars))
 
     def _show_events(self, events: list[dict[str, Any]]) -> None:
         """Fold a batch of events in, then show what they changed, at once."""
