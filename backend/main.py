@@ -23,10 +23,12 @@ from backend.routes import (
     runs,
     stats,
     tenants,
+    threads,
     versions,
 )
 from backend.services.engine import RunEngine
 from backend.services.run_starter import RunStarter
+from backend.services.thread_sweeper import ThreadSweeper
 from backend.settings import Settings
 from core.db import make_engine
 from core.event_store import event_log_from_settings
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     starter = RunStarter(
         engine, run_engine, settings.run_steps_per_execution, settings.run_start_retry_seconds
     )
+    object_store = object_store_from_settings(settings)
+    sweeper = ThreadSweeper(engine, object_store, settings.thread_sweep_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -54,9 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         stop = asyncio.Event()
         starting = asyncio.create_task(starter.run_forever(stop))
+        sweeping = asyncio.create_task(sweeper.run_forever(stop))
         yield
         stop.set()
         await starting
+        await sweeping
         await event_log.close()
         engine.dispose()
 
@@ -71,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.authenticator = Authenticator(settings, engine)
-    app.state.object_store = object_store_from_settings(settings)
+    app.state.object_store = object_store
     app.state.event_log = event_log
     app.state.run_engine = run_engine
     install_error_handlers(app)
@@ -81,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, docs.ASSETS, name="docs-assets")
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
-    for resource in (me, meta, tenants, agents, versions, runs, events, approvals, artifacts):
+    resources = (me, meta, tenants, agents, versions, runs, threads, events, approvals, artifacts)
+    for resource in resources:
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     app.include_router(stats.router, responses=ERROR_RESPONSES)
     return app

@@ -10,15 +10,15 @@ from core.settings import CommonSettings
 class Settings(CommonSettings):
     """The API process: common settings plus how callers authenticate."""
 
-    # Continue-as-new after this many steps, so a long run's history stays short.
-    run_steps_per_execution: int = Field(
-        default=200, ge=2, validation_alias="RUN_STEPS_PER_EXECUTION"
-    )
-
     # How often each API process starts the workflows of runs left `queued` (the engine was
     # down, or an API died between committing a run and starting it); also the grace period.
     run_start_retry_seconds: float = Field(
         default=5.0, gt=0, le=3600, validation_alias="RUN_START_RETRY_SECONDS"
+    )
+
+    # How often each API process deletes threads idle past their `ttl_seconds`.
+    thread_sweep_seconds: float = Field(
+        default=60.0, gt=0, le=86_400, validation_alias="THREAD_SWEEP_SECONDS"
     )
 
     # The largest request body read; a larger one is answered 413 before it is read whole.

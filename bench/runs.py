@@ -21,7 +21,6 @@ from rich.table import Table
 from temporalio.client import Client
 
 from backend.services.agents import create_agent, publish_version
-from backend.services.runs import workflow_input
 from backend.settings import Settings
 from bench.bare import STEPS, BareThreeSteps
 from cli.temporal_server import free_port
@@ -29,6 +28,7 @@ from core.contract import WORKFLOW_NAME
 from core.db import AllTenants, TenantScope, make_engine, scoped_session
 from core.migrate import upgrade
 from core.models import AgentCreate, Run, Tenant, VersionCreate
+from core.thread_queue import workflow_input
 from tests.stack import start_temporal, start_worker, stop_process
 
 SCRIPT = [

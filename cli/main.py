@@ -1,5 +1,6 @@
 """`agent-runtime`: serve, migrate, and run the whole product on one machine; run agents and
-look after their runs and approvals (`run`, `runs`, `cancel`, `approvals`, `approve`, `reject`)."""
+look after their runs and approvals (`run`, `chat`, `runs`, `cancel`, `approvals`, `approve`,
+`reject`)."""
 
 import os
 import signal
@@ -15,6 +16,7 @@ from rich.panel import Panel
 
 from cli import approval_commands, runs_commands
 from cli.api_access import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from cli.chat_command import chat
 from cli.help_format import Command, Group
 from cli.run_command import run
 from cli.supervisor import Child, StopRequestedError, Supervisor, raise_on_sigterm
@@ -31,6 +33,7 @@ app = typer.Typer(
 console = Console()
 RUNS, SERVING = "Agents, runs and approvals", "The product on this machine"
 app.command("run", cls=Command, rich_help_panel=RUNS)(run)
+app.command("chat", cls=Command, rich_help_panel=RUNS)(chat)
 runs_commands.register(app, RUNS)
 approval_commands.register(app, RUNS)
 

@@ -11,6 +11,8 @@ from typing import Any, NoReturn, Self
 import httpx
 import httpx_sse
 
+from client.threads import ThreadCalls
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8002"
 
 
@@ -41,7 +43,7 @@ class ApiError(Exception):
         self.details = details
 
 
-class AgentRuntimeClient:
+class AgentRuntimeClient(ThreadCalls):
     """Base URL and token default to AGENT_RUNTIME_URL and AGENT_RUNTIME_TOKEN."""
 
     def __init__(

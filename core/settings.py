@@ -35,6 +35,11 @@ class CommonSettings(BaseSettings):
         description="`json` (lines for log collectors) or `text` (lines for people); unset: "
         "text when the log stream is a terminal, JSON otherwise.",
     )
+    # Continue-as-new after this many steps, so a long run's history stays short (the API
+    # starts runs with it, and so does a worker starting a thread's next run).
+    run_steps_per_execution: int = Field(
+        default=200, ge=2, validation_alias="RUN_STEPS_PER_EXECUTION"
+    )
     langfuse_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("LANGFUSE_BASE_URL", "LANGFUSE_HOST")
     )

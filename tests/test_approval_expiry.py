@@ -20,6 +20,7 @@ from core.db import AllTenants, TenantScope, make_engine, scoped_session
 from core.event_store import DatabaseEventLog
 from core.models import AgentCreate, Approval, Run, RunCreate, RunStep, Tenant, VersionCreate
 from core.objectstore import FilesystemStore
+from core.thread_queue import workflow_input
 from tests.helpers import calc, script
 from worker.activities import RunActivities
 from worker.pricing import PriceTable
@@ -40,7 +41,7 @@ def queued_run(engine: Engine, config: dict[str, object]) -> tuple[str, AgentRun
         agent = agents.create_agent(session, AgentCreate(name="gated"), "test")
         agents.publish_version(session, agent.id, VersionCreate.model_validate(config), "test")
         run, _created = runs.create_run(session, agent.id, RunCreate(input="go"), "test", None)
-        return tenant.id, runs.workflow_input(session, run, steps_per_execution=200)
+        return tenant.id, workflow_input(session, run, steps_per_execution=200)
 
 
 def test_an_unanswered_approval_expires_after_a_day(database_url: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from tests.conftest import fresh_postgres_database, require_postgres
 TABLES = {
     "event_stream_lease",
     *("tenant", "api_key", "agent", "agent_version"),
-    *("run", "run_step", "approval", "artifact", "run_event", "trace_outbox"),
+    *("run", "run_step", "approval", "artifact", "run_event", "trace_outbox", "thread"),
 }
 
 

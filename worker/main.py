@@ -65,6 +65,7 @@ def build_worker(
         allow_private_networks=settings.tool_allow_private_networks,
         max_response_bytes=settings.tool_max_response_bytes,
         tracing=tracing_enabled(settings),
+        steps_per_execution=settings.run_steps_per_execution,
     )
     return Worker(
         client,

@@ -19,3 +19,4 @@ Seq = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="The step's position 
 PayloadField = Annotated[
     Literal["input", "output"], Path(description="Which of the step's payloads to download.")
 ]
+ThreadId = Annotated[str, Path(description="The thread's id (`thr_...` or the client's own).")]

@@ -1,33 +1,22 @@
 """Runs: start one of an agent's versions, follow its status and steps, cancel it."""
 
-import logging
 from datetime import datetime
 from typing import Annotated
 
-from anyio import from_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from backend.deps import CanRead, CanWrite, SettingsDep, TenantSessionDep
-from backend.errors import ApiError, ErrorResponse
+from backend.errors import ErrorResponse
 from backend.pagination import Page, PageParams, page_params
 from backend.routes.path_params import AgentId, RunId
+from backend.routes.run_actions import start_if_its_turn, stop
 from backend.services import runs as service
-from backend.services.engine import EngineUnavailableError, RunEngine
-from backend.services.live import publish
-from core.events import run_ended_event, status_event
 from core.models import RunCreate, RunPublic, RunStatus, StepPublic
-from core.observability import RUNS_FINISHED, RUNS_STARTED
-
-log = logging.getLogger("agent_runtime.api")
+from core.observability import RUNS_STARTED
 
 router = APIRouter(tags=["runs"])
 Paging = Annotated[PageParams, Depends(page_params)]
 MAX_SEARCH_CHARS = 200
-
-
-def _engine(request: Request) -> RunEngine:
-    engine: RunEngine = request.app.state.run_engine
-    return engine
 
 
 @router.post(
@@ -65,12 +54,7 @@ def create_run(
         idempotency_key,
         created_by_name=principal.display_name or None,
     )
-    if run.status == RunStatus.queued:
-        run_input = service.workflow_input(session, run, settings.run_steps_per_execution)
-        try:
-            from_thread.run(_engine(request).start, run_input)
-        except EngineUnavailableError as exc:
-            log.warning("run %s stays queued until the engine is back: %s", run.id, exc)
+    start_if_its_turn(request, session, run, settings.run_steps_per_execution)
     if created:
         RUNS_STARTED.inc()
     else:
@@ -144,13 +128,5 @@ def cancel_run(
 ) -> RunPublic:
     """Ask a run to stop; it goes `cancelling`, then `cancelled` once its workflow has stopped."""
     run, changed = service.request_cancel(session, run_id)
-    if changed:
-        publish(request, principal.tenant_id, run.id, [status_event(RunStatus.cancelling.value)])
-    try:
-        running = from_thread.run(_engine(request).cancel, run.id)
-    except EngineUnavailableError as exc:
-        raise ApiError(503, "engine_unavailable", str(exc)) from None
-    if not running and service.mark_cancelled(session, run):
-        RUNS_FINISHED.labels(RunStatus.cancelled.value).inc()
-        publish(request, principal.tenant_id, run.id, [run_ended_event(run)])
+    stop(request, session, principal.tenant_id, run, changed)
     return RunPublic.of(run)

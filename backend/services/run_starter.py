@@ -17,11 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from backend.services.engine import EngineUnavailableError, RunEngine
-from backend.services.runs import workflow_input
 from core.contract import AgentRunInput
 from core.db import AllTenants, scoped_session
 from core.models import Run, RunStatus
 from core.models.common import utcnow
+from core.thread_queue import waits_for_its_turn, workflow_input
 
 log = logging.getLogger("agent_runtime.api")
 BATCH = 100
@@ -44,12 +44,16 @@ class RunStarter:
 
     def _pending(self) -> list[AgentRunInput]:
         """Runs queued for longer than the grace period whose workflow this process has not
-        seen started, oldest first."""
+        seen started, oldest first; a thread's run only on its turn."""
         cutoff = utcnow() - self.grace
         with scoped_session(self.database, AllTenants()) as session:
             runs = session.exec(
                 select(Run)
-                .where(Run.status == RunStatus.queued, col(Run.created_at) < cutoff)
+                .where(
+                    Run.status == RunStatus.queued,
+                    col(Run.created_at) < cutoff,
+                    ~waits_for_its_turn(),
+                )
                 .order_by(col(Run.created_at))
                 .limit(BATCH * 4)
             ).all()

@@ -22,7 +22,6 @@ from backend.services.agents import get_agent
 from backend.services.lookup import get_or_404
 from backend.services.quotas import admit_run
 from core import transitions
-from core.contract import AgentRunInput, RunLimits
 from core.models import AgentVersion, Run, RunCreate, RunPublic, RunStatus, RunStep, StepPublic
 
 
@@ -50,17 +49,18 @@ def _replay(run: Run, request_hash: str) -> Run:
     return run
 
 
-def _pinned_version(session: Session, agent_id: str, body: RunCreate) -> AgentVersion:
+def pinned_version(session: Session, agent_id: str, number: int | str) -> AgentVersion:
+    """The agent's version `number`, or its newest for `latest`; a missing one names `version`."""
     statement = select(AgentVersion).where(AgentVersion.agent_id == agent_id)
-    if body.version == "latest":
+    if number == "latest":
         statement = statement.order_by(col(AgentVersion.number).desc())
     else:
-        statement = statement.where(AgentVersion.number == body.version)
+        statement = statement.where(AgentVersion.number == number)
     version = session.exec(statement.limit(1)).first()
     if version is None:
-        if body.version == "latest":
+        if number == "latest":
             raise conflict("agent_has_no_versions", "publish a version of this agent first")
-        raise invalid("version", "body", f"the agent has no version {body.version}")
+        raise invalid("version", "body", f"the agent has no version {number}")
     return version
 
 
@@ -81,7 +81,7 @@ def create_run(
     agent = get_agent(session, agent_id)
     if agent.archived:
         raise conflict("agent_archived", "the agent is archived; unarchive it to run it")
-    version = _pinned_version(session, agent.id, body)
+    version = pinned_version(session, agent.id, body.version)
     assert agent.tenant_id is not None
     admit_run(session, agent.tenant_id)
     run = Run(
@@ -105,24 +105,6 @@ def create_run(
             raise
         return _replay(existing, request_hash), False
     return run, True
-
-
-def workflow_input(session: Session, run: Run, steps_per_execution: int) -> AgentRunInput:
-    version = session.get(AgentVersion, run.version_id)
-    assert version is not None
-    assert run.tenant_id is not None
-    limits = version.agent_config().limits
-    return AgentRunInput(
-        run_id=run.id,
-        tenant_id=run.tenant_id,
-        limits=RunLimits(
-            max_steps=limits.max_steps,
-            max_tokens=limits.max_tokens,
-            max_cost_usd=limits.max_cost_usd,
-            timeout_seconds=limits.timeout_seconds,
-        ),
-        steps_per_execution=steps_per_execution,
-    )
 
 
 def get_run(session: Session, run_id: str) -> Run:

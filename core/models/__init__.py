@@ -27,6 +27,15 @@ from core.models.tenant import (
     TenantUpdate,
     TenantUsage,
 )
+from core.models.thread import (
+    MultitaskStrategy,
+    Thread,
+    ThreadCreate,
+    ThreadPublic,
+    ThreadRunCreate,
+    ThreadStatus,
+    ThreadUpdate,
+)
 from core.models.version import AgentVersion, VersionCreate, VersionPublic
 
 __all__ = [
@@ -46,6 +55,7 @@ __all__ = [
     "Artifact",
     "ArtifactPublic",
     "EventStreamLease",
+    "MultitaskStrategy",
     "Role",
     "Run",
     "RunCreate",
@@ -63,6 +73,12 @@ __all__ = [
     "TenantQuotas",
     "TenantUpdate",
     "TenantUsage",
+    "Thread",
+    "ThreadCreate",
+    "ThreadPublic",
+    "ThreadRunCreate",
+    "ThreadStatus",
+    "ThreadUpdate",
     "TraceOutboxRow",
     "VersionCreate",
     "VersionPublic",

@@ -174,7 +174,8 @@ class ScriptTurn(Parameters):
     text: str | None = Field(
         default=None,
         description="What the model says: the final answer, or with `tool_calls` the text "
-        "before them. Neither set: an empty answer.",
+        "before them. Neither set: an empty answer. `{last_user}`, `{user_messages}` (every "
+        "user message of the conversation, joined by ` | `) and `{user_count}` are filled in.",
     )
     tool_calls: list[ScriptToolCall] = Field(
         default_factory=list,

@@ -100,6 +100,15 @@ class Run(TenantOwned, table=True):
     created_at: datetime = created_at_field()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The conversation it continues; its earlier runs' messages come before its input.
+    thread_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(64), ForeignKey("thread.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    # Cancelled by a `rollback`: its messages leave the thread's conversation.
+    rolled_back: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class RunStep(TenantOwned, table=True):
@@ -150,14 +159,18 @@ class RunCreate(SQLModel):
     @field_validator("version", mode="before")
     @classmethod
     def _a_number_or_latest(cls, version: object) -> object:
-        # One clear error instead of one per union member; `true` or "1" is no version number.
-        if version == "latest":
-            return version
-        if type(version) is not int:
-            raise ValueError('a version number or "latest"')
-        if not 1 <= version <= DB_INT_MAX:
-            raise ValueError(f"version numbers run from 1 to {DB_INT_MAX}")
+        return version_number_or_latest(version)
+
+
+def version_number_or_latest(version: object) -> object:
+    """One clear error instead of one per union member; `true` or "1" is no version number."""
+    if version == "latest":
         return version
+    if type(version) is not int:
+        raise ValueError('a version number or "latest"')
+    if not 1 <= version <= DB_INT_MAX:
+        raise ValueError(f"version numbers run from 1 to {DB_INT_MAX}")
+    return version
 
 
 class Usage(SQLModel):
@@ -189,6 +202,9 @@ class RunPublic(SQLModel):
     created_at: datetime = Field(description="When it was created (UTC).")
     started_at: datetime | None = Field(description="When its first step started (UTC).")
     ended_at: datetime | None = Field(description="When it ended (UTC); null until then.")
+    thread_id: str | None = Field(
+        default=None, description="The thread it continues; null for a run on its own."
+    )
 
     @classmethod
     def of(cls, run: Run) -> "RunPublic":

@@ -23,7 +23,7 @@ class FinishSteps(StepRecorder):
     async def finish_run(self, finish: FinishRunInput) -> None:
         bind_run(finish.run_id, finish.tenant_id)
 
-        def write(session: Session) -> list[RunEvent]:
+        def write(session: Session) -> tuple[list[RunEvent], str | None]:
             error = {"code": finish.error_code, "message": finish.error_message}
             steps = list(session.exec(select(RunStep).where(RunStep.run_id == finish.run_id)))
             values = {"error": error, **run_totals(steps)}
@@ -79,10 +79,11 @@ class FinishSteps(StepRecorder):
             ]
             deferred = self._stage(session, finish.run_id, events)
             session.commit()
-            return deferred
+            return deferred, self._facts(session, finish.run_id).thread_id
 
-        deferred = await self._db(finish.tenant_id, write)
+        deferred, thread_id = await self._db(finish.tenant_id, write)
         await self._publish(finish.tenant_id, finish.run_id, deferred)
+        await self._start_next_on_thread(finish.tenant_id, thread_id)
 
 
 def _in_flight(in_flight: InFlight, now: datetime) -> tuple[int, str, str, datetime]:

@@ -23,36 +23,13 @@ from core.events import (
 from core.models import RunStatus, RunStep, StepKind, StepStatus
 from core.models.agent_config import AgentConfig
 from core.models.common import utcnow
+from core.transcript import Entry, input_entries, step_entries
 from core.transitions import run_totals
 from worker.activities.recorder import PinnedVersion, RunFacts, StepRecorder, bind_run, save_step
-from worker.types import Message, ModelReply, ProviderError, ToolCall
+from worker.activities.transcript import Position, model_messages
+from worker.types import ModelReply, ProviderError
 
 DELTA_FLUSH_SECONDS = 0.05
-
-
-def _transcript(run_input: Any, steps: list[RunStep]) -> list[Message]:
-    """Rebuild the conversation from the recorded steps: the database is the transcript."""
-    messages = [Message(role="user", content=str(run_input or ""))]
-    for step in steps:
-        if step.status == StepStatus.running:
-            continue
-        output = step.output or {}
-        if step.kind == StepKind.model:
-            calls = [ToolCall(**call) for call in output.get("tool_calls", [])]
-            messages.append(Message("assistant", output.get("text") or "", calls))
-        elif step.kind == StepKind.tool:
-            failed = step.status == StepStatus.failed
-            content = (step.error or {}).get("message", "") if failed else output.get("content")
-            messages.append(
-                Message(
-                    "tool",
-                    content if isinstance(content, str) else json.dumps(content),
-                    tool_call_id=(step.input or {}).get("call_id"),
-                    name=step.name,
-                    is_error=failed,
-                )
-            )
-    return messages
 
 
 def _system_prompt(config: AgentConfig, context: dict[str, Any]) -> str:
@@ -62,6 +39,15 @@ def _system_prompt(config: AgentConfig, context: dict[str, Any]) -> str:
 
 
 class ModelSteps(StepRecorder):
+    def _earlier_runs(self, session: Session, facts: RunFacts) -> list[Entry]:
+        """The messages of the thread's runs before this one; none for a run on its own."""
+        if facts.thread_id is None or facts.created_at is None:
+            return []
+        position = Position(facts.created_at, facts.run_id)
+        return self.thread_transcripts.before(
+            session, facts.thread_id, position, self._read_payloads
+        )
+
     @activity.defn(name=CALL_MODEL)
     async def call_model(self, step_input: ModelStepInput) -> ModelStepResult:
         bind_run(step_input.run_id, step_input.tenant_id)
@@ -71,9 +57,12 @@ class ModelSteps(StepRecorder):
 
         def begin(
             session: Session,
-        ) -> tuple[RunFacts, PinnedVersion, list[RunStep], RunStep | None, list[RunEvent]]:
+        ) -> tuple[
+            RunFacts, PinnedVersion, list[RunStep], list[Entry], RunStep | None, list[RunEvent]
+        ]:
             facts = self._facts(session, step_input.run_id)
             pinned = self._version(session, facts.version_id)
+            earlier_runs = self._earlier_runs(session, facts)
             rows = list(
                 session.exec(
                     select(RunStep)
@@ -93,15 +82,22 @@ class ModelSteps(StepRecorder):
                 deferred = self._stage(session, facts.run_id, events)
                 session.commit()
             self._read_payloads(session, rows)
-            return facts, pinned, [row for row in rows if row.seq < seq], existing, deferred
+            earlier = [row for row in rows if row.seq < seq]
+            conversation = [
+                *earlier_runs,
+                *input_entries(facts.run_id, facts.input),
+                *step_entries(facts.run_id, earlier, ended=False),
+            ]
+            return facts, pinned, earlier, conversation, existing, deferred
 
         tenant_id = step_input.tenant_id
         try:
-            facts, pinned, earlier, existing, deferred = await self._db(tenant_id, begin)
+            found = await self._db(tenant_id, begin)
         except DailyBudgetExceededError as spent:
             raise ApplicationError(
                 str(spent), type="tenant_quota_exceeded", non_retryable=True
             ) from None
+        facts, pinned, earlier, conversation, existing, deferred = found
         config = pinned.config
         if existing is not None and existing.status == StepStatus.succeeded:
             return _model_result(existing, config)  # an earlier attempt finished; its reply stands
@@ -109,12 +105,15 @@ class ModelSteps(StepRecorder):
         spec = config.model
         name = spec.name or spec.provider
         deltas = DeltaBuffer(self, tenant_id, facts.run_id, seq, attempt)
+        system_prompt, messages = model_messages(
+            _system_prompt(config, facts.context), conversation
+        )
         step = RunStep(
             run_id=facts.run_id,
             seq=seq,
             kind=StepKind.model,
             name=name,
-            input={"provider": spec.provider, "model": spec.name, "messages": len(earlier) + 1},
+            input={"provider": spec.provider, "model": spec.name, "messages": len(messages)},
             attempt=attempt,
             started_at=started_at,
         )
@@ -128,11 +127,7 @@ class ModelSteps(StepRecorder):
                 )
             reply: ModelReply = await self._with_heartbeat(
                 provider.complete(
-                    spec,
-                    _system_prompt(config, facts.context),
-                    _transcript(facts.input, earlier),
-                    pinned.tool_specs,
-                    on_delta=deltas.add,
+                    spec, system_prompt, messages, pinned.tool_specs, on_delta=deltas.add
                 )
             )
         except ProviderError as error:
@@ -179,6 +174,8 @@ class ModelSteps(StepRecorder):
             return deferred
 
         await self._publish(tenant_id, facts.run_id, await self._db(tenant_id, complete))
+        if result.final:
+            await self._start_next_on_thread(tenant_id, facts.thread_id)
         return result
 
 

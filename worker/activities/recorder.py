@@ -11,21 +11,25 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from core.budget import DailyBudgetGuard
+from core.contract import WORKFLOW_NAME, AgentRunInput
 from core.db import TenantScope, scoped_session
 from core.events import EventLog, NewEvent, RunEvent
 from core.models import Agent, AgentVersion, Approval, Run, RunStep
 from core.models.agent_config import AgentConfig
 from core.objectstore import ObjectStore
 from core.observability import RUNS_FINISHED, STEP_SECONDS, run_id_var, tenant_id_var
+from core.thread_queue import next_in_line, workflow_input
 from worker import payloads, tracing
+from worker.activities.transcript import ThreadTranscripts
 from worker.infra_retry import heartbeating, retry_infrastructure
 from worker.payloads import DEFAULT_INLINE_LIMIT_BYTES
 from worker.pricing import PriceTable
@@ -35,6 +39,9 @@ from worker.types import ToolSpec
 
 log = logging.getLogger("agent_runtime.worker")
 CACHE_SIZE = 4096
+DEFAULT_STEPS_PER_EXECUTION = 200
+# A thread's next run is started from the activity that ended the one before, within this long.
+START_NEXT_TIMEOUT_SECONDS = 3.0
 STEP_RESULT_FIELDS = (
     *("kind", "name", "status", "input", "output", "input_ref", "output_ref", "attempt", "error"),
     *("input_tokens", "output_tokens", "cost_usd", "started_at", "ended_at"),
@@ -69,6 +76,8 @@ class RunFacts:
     version_id: str
     input: Any
     context: dict[str, Any]
+    thread_id: str | None = None
+    created_at: datetime | None = None
 
 
 class StepRecorder:
@@ -88,6 +97,7 @@ class StepRecorder:
         allow_private_networks: bool = False,
         max_response_bytes: int = HTTP_TOOL_MAX_RESPONSE_BYTES,
         tracing: bool = False,
+        steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
     ) -> None:
         self.engine = engine
         self.providers = providers
@@ -98,8 +108,10 @@ class StepRecorder:
         self.allow_private_networks = allow_private_networks
         self.max_response_bytes = max_response_bytes
         self.tracing = tracing
+        self.steps_per_execution = steps_per_execution
         self._versions: dict[str, PinnedVersion] = {}
         self._runs: dict[str, RunFacts] = {}
+        self.thread_transcripts = ThreadTranscripts()
         self.daily_budget = DailyBudgetGuard()
 
     async def _db(self, tenant_id: str, work: Callable[[Session], T]) -> T:
@@ -117,7 +129,13 @@ class StepRecorder:
             if run is None:
                 raise ApplicationError(f"run {run_id} not found", type="run_not_found")
             facts = RunFacts(
-                run.id, run.agent_id, run.version_id, run.input, dict(run.context or {})
+                run.id,
+                run.agent_id,
+                run.version_id,
+                run.input,
+                dict(run.context or {}),
+                run.thread_id,
+                run.created_at,
             )
             _remember(self._runs, run_id, facts)
         return facts
@@ -131,6 +149,36 @@ class StepRecorder:
             pinned = PinnedVersion(config, [tool_spec(tool) for tool in config.tools])
             _remember(self._versions, version_id, pinned)
         return pinned
+
+    async def _start_next_on_thread(self, tenant_id: str, thread_id: str | None) -> None:
+        """A thread's run has ended: start the thread's next queued run, now that it is its
+        turn. Best effort: every API process's run starter starts it too if this fails."""
+        if thread_id is None:
+            return
+
+        def next_input(session: Session) -> AgentRunInput | None:
+            run = next_in_line(session, thread_id)
+            if run is None:
+                return None
+            return workflow_input(session, run, self.steps_per_execution)
+
+        try:
+            run_input = await self._db(tenant_id, next_input)
+            if run_input is None:
+                return
+            await asyncio.wait_for(
+                activity.client().start_workflow(
+                    WORKFLOW_NAME,
+                    run_input,
+                    id=run_input.run_id,
+                    task_queue=activity.info().task_queue,
+                ),
+                START_NEXT_TIMEOUT_SECONDS,
+            )
+        except WorkflowAlreadyStartedError:
+            pass
+        except Exception as exc:  # the run starter is the backstop; the ended run stands
+            activity.logger.warning("could not start the thread's next run: %s", exc)
 
     async def _with_heartbeat(self, work: Awaitable[T]) -> T:
         """Heartbeat while waiting, so a cancel reaches us and a dead worker is noticed."""

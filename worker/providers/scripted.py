@@ -29,8 +29,31 @@ def _transcript_text(system_prompt: str, messages: list[Message]) -> str:
     return " ".join(parts)
 
 
+# What a turn's text may quote from the conversation it answers (earlier runs of a thread too).
+CONVERSATION_FIELDS = {
+    "last_user": "{last_user}",
+    "user_messages": "{user_messages}",
+    "user_count": "{user_count}",
+}
+
+
+def from_conversation(text: str, messages: list[Message]) -> str:
+    """`text` with `{last_user}` (the latest user message), `{user_messages}` (every user
+    message, oldest first, joined by ` | `) and `{user_count}` filled in; other braces stay."""
+    said = [message.content for message in messages if message.role == "user"]
+    values = {
+        "{last_user}": said[-1] if said else "",
+        "{user_messages}": " | ".join(said),
+        "{user_count}": str(len(said)),
+    }
+    return re.sub(
+        "|".join(re.escape(field) for field in values), lambda m: values[m.group(0)], text
+    )
+
+
 class ScriptedProvider:
-    """Turn N of the script answers the N-th model call of the run; without a script, it echoes.
+    """Turn N of the script answers the N-th model call of the conversation (a thread's earlier
+    runs count); without a script, it echoes the latest user message.
 
     A turn (`core.models.parameters.ScriptTurn`) holds `text` (a final answer) and/or
     `tool_calls`; `delay_seconds` makes it take time, `error` makes it fail, `usage` sets its
@@ -49,8 +72,7 @@ class ScriptedProvider:
         script = parameters_of(spec, ScriptedParameters).script
         turn_index = sum(1 for message in messages if message.role == "assistant")
         if script is None:
-            first_user = next((m.content for m in messages if m.role == "user"), "")
-            turn = ScriptTurn(text=first_user)
+            turn = ScriptTurn(text=CONVERSATION_FIELDS["last_user"])
         elif turn_index < len(script):
             turn = script[turn_index]
         else:
@@ -69,7 +91,7 @@ class ScriptedProvider:
             ToolCall(f"call_{turn_index + 1}_{index}", call.name, dict(call.arguments))
             for index, call in enumerate(turn.tool_calls)
         ]
-        text = turn.text
+        text = from_conversation(turn.text, messages) if turn.text is not None else None
         if text is None and not calls:
             text = ""
         if on_delta is not None and text:

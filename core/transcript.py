@@ -1,0 +1,82 @@
+"""A run's part of a conversation, rebuilt from its record: the database is the transcript.
+
+One rule for the worker (what the model is sent) and the API (a thread's state and history):
+a run adds its input's messages, then each ended step in order (a model step's answer and tool
+calls, a tool step's result). A tool call that never got its result (the run was cancelled or
+failed before the tool ran) is answered with an error, so every call has its answer, as every
+provider requires.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from core.models import RunStep, StepKind, StepStatus
+
+Role = Literal["user", "system", "assistant", "tool"]
+UNANSWERED = "the tool did not run: the run ended first"
+
+
+@dataclass
+class Entry:
+    role: Role
+    content: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+    is_error: bool = False
+    run_id: str = ""
+    step_seq: int | None = None
+
+
+def input_entries(run_id: str, run_input: Any) -> list[Entry]:
+    """A run's input: a string is one user message; a list holds `{role, content}` messages."""
+    if isinstance(run_input, list):
+        return [
+            Entry(role=message["role"], content=str(message["content"]), run_id=run_id)
+            for message in run_input
+            if isinstance(message, dict) and message.get("role") in ("user", "system")
+        ]
+    return [Entry(role="user", content=str(run_input or ""), run_id=run_id)]
+
+
+def step_entries(run_id: str, steps: list[RunStep], *, ended: bool) -> list[Entry]:
+    """The ended steps' messages; `ended`: the run is over, so unanswered calls are closed."""
+    entries: list[Entry] = []
+    unanswered: dict[str, str] = {}
+    for step in steps:
+        if step.status == StepStatus.running:
+            continue
+        output = step.output or {}
+        if step.kind == StepKind.model:
+            if step.status != StepStatus.succeeded:
+                continue  # a failed or cancelled model call said nothing
+            calls = [dict(call) for call in output.get("tool_calls", [])]
+            entries.append(
+                Entry(
+                    "assistant", output.get("text") or "", calls, run_id=run_id, step_seq=step.seq
+                )
+            )
+            unanswered.update((call["id"], call["name"]) for call in calls)
+        elif step.kind == StepKind.tool:
+            failed = step.status != StepStatus.succeeded
+            content = (step.error or {}).get("message", "") if failed else output.get("content")
+            call_id = (step.input or {}).get("call_id")
+            unanswered.pop(str(call_id), None)
+            entries.append(
+                Entry(
+                    "tool",
+                    content if isinstance(content, str) else json.dumps(content),
+                    tool_call_id=call_id,
+                    name=step.name,
+                    is_error=failed,
+                    run_id=run_id,
+                    step_seq=step.seq,
+                )
+            )
+    if ended:
+        entries += [
+            Entry("tool", UNANSWERED, tool_call_id=call_id, name=name, is_error=True, run_id=run_id)
+            for call_id, name in unanswered.items()
+        ]
+    return entries
