@@ -80,3 +80,13 @@ def step_entries(run_id: str, steps: list[RunStep], *, ended: bool) -> list[Entr
             for call_id, name in unanswered.items()
         ]
     return entries
+
+
+def instructions(system_prompt: str, context: dict[str, Any], entries: list[Entry]) -> str:
+    """What the model is told before the conversation: the version's system prompt, the run's
+    context, then the conversation's `system` messages in order."""
+    base = system_prompt
+    if context:
+        base = f"{system_prompt}\n\nContext: {json.dumps(context, sort_keys=True)}".strip()
+    additions = [entry.content for entry in entries if entry.role == "system"]
+    return "\n\n".join([base, *additions]).strip() if additions else base

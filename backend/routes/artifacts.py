@@ -9,6 +9,8 @@ from backend.deps import CanRead, ObjectStoreDep, TenantSessionDep
 from backend.pagination import Page, PageParams, page_params
 from backend.routes.path_params import ArtifactName, PayloadField, RunId, Seq
 from backend.services import artifacts as service
+from backend.services import prompts
+from backend.services.runs import get_run
 from core.models import ArtifactPublic, StepPublic
 
 router = APIRouter(tags=["artifacts"])
@@ -54,8 +56,12 @@ def download_artifact(
 def get_step(
     run_id: RunId, seq: Seq, session: TenantSessionDep, _principal: CanRead, store: ObjectStoreDep
 ) -> StepPublic:
-    """One step, with payloads kept in the object store read back in."""
-    return service.resolved_step(store, service.get_step(session, run_id, seq))
+    """One step, with payloads kept in the object store read back in; a model step with the
+    full request its provider was sent (`request`)."""
+    step = service.get_step(session, run_id, seq)
+    public = service.resolved_step(store, step)
+    public.request = prompts.model_request(session, store, get_run(session, run_id), step)
+    return public
 
 
 @router.get(

@@ -211,6 +211,13 @@ class HttpTool(_Strict):
 Tool = Annotated[BuiltinTool | HttpTool, Field(discriminator="type")]
 
 
+def tool_description(tool: BuiltinTool | HttpTool) -> str:
+    """What the model is told a tool does."""
+    if isinstance(tool, HttpTool):
+        return tool.description or f"{tool.method} {tool.url}"
+    return str(BUILTIN_TOOLS[tool.name]["description"])
+
+
 def tool_parameters(tool: BuiltinTool | HttpTool) -> dict[str, Any]:
     """The JSON schema a tool's arguments must match."""
     if isinstance(tool, HttpTool):

@@ -240,6 +240,12 @@ class StepPublic(SQLModel):
     error: dict[str, Any] | None = Field(
         description="Why it failed or was cut short: `code`, `message`; null otherwise."
     )
+    request: dict[str, Any] | None = Field(
+        default=None,
+        description="A model step read alone: exactly what the provider was sent "
+        "(`system_prompt`, `messages` with the run and step each came from, `tools`, "
+        "`parameters`), resolved from the references the step recorded; null otherwise.",
+    )
     started_at: datetime = Field(description="When the step started (UTC).")
     ended_at: datetime | None = Field(
         description="When it ended (UTC), never before `started_at`; null while running."

@@ -1,7 +1,6 @@
 """The model step: call the version's provider on the transcript, stream its text as events,
 record the reply (and end the run when it calls no tool)."""
 
-import json
 import time
 from typing import Any
 
@@ -23,19 +22,13 @@ from core.events import (
 from core.models import RunStatus, RunStep, StepKind, StepStatus
 from core.models.agent_config import AgentConfig
 from core.models.common import utcnow
-from core.transcript import Entry, input_entries, step_entries
+from core.transcript import Entry, input_entries, instructions, step_entries
 from core.transitions import run_totals
 from worker.activities.recorder import PinnedVersion, RunFacts, StepRecorder, bind_run, save_step
-from worker.activities.transcript import Position, model_messages
+from worker.activities.transcript import Position, conversation_messages
 from worker.types import ModelReply, ProviderError
 
 DELTA_FLUSH_SECONDS = 0.05
-
-
-def _system_prompt(config: AgentConfig, context: dict[str, Any]) -> str:
-    if not context:
-        return config.system_prompt
-    return f"{config.system_prompt}\n\nContext: {json.dumps(context, sort_keys=True)}".strip()
 
 
 class ModelSteps(StepRecorder):
@@ -105,15 +98,14 @@ class ModelSteps(StepRecorder):
         spec = config.model
         name = spec.name or spec.provider
         deltas = DeltaBuffer(self, tenant_id, facts.run_id, seq, attempt)
-        system_prompt, messages = model_messages(
-            _system_prompt(config, facts.context), conversation
-        )
+        system_prompt = instructions(config.system_prompt, facts.context, conversation)
+        messages = conversation_messages(conversation)
         step = RunStep(
             run_id=facts.run_id,
             seq=seq,
             kind=StepKind.model,
             name=name,
-            input={"provider": spec.provider, "model": spec.name, "messages": len(messages)},
+            input=request_record(spec.provider, spec.name, messages, pinned, facts, seq),
             attempt=attempt,
             started_at=started_at,
         )
@@ -223,3 +215,24 @@ def _model_result(step: RunStep, config: AgentConfig) -> ModelStepResult:
         cost_usd=step.cost_usd,
         needs_approval=[call["name"] in gated for call in calls],
     )
+
+
+def request_record(
+    provider: str,
+    model: str | None,
+    messages: list[Any],
+    pinned: PinnedVersion,
+    facts: RunFacts,
+    seq: int,
+) -> dict[str, Any]:
+    """What a model step records of its request: references, not copies. The messages are the
+    thread's earlier runs (`thread_id`) and this run's input and first `steps_before` steps;
+    the instructions, tools and parameters are the pinned version's. Reading the step alone
+    (`GET /v1/runs/{id}/steps/{seq}`) resolves them to the full request."""
+    return {
+        "provider": provider,
+        "model": model,
+        "messages": len(messages),
+        "tools": [spec.name for spec in pinned.tool_specs],
+        "prompt": {"thread_id": facts.thread_id, "steps_before": seq - 1},
+    }

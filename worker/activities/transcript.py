@@ -116,19 +116,14 @@ def _position_before(position: Position) -> ColumnElement[bool]:
     )
 
 
-def model_messages(system_prompt: str, entries: list[Entry]) -> tuple[str, list[Message]]:
-    """The provider-neutral request: `system` messages join the instructions, in order, so
-    none is left among the conversation's messages."""
-    additions = [entry.content for entry in entries if entry.role == "system"]
-    system = "\n\n".join([system_prompt, *additions]).strip() if additions else system_prompt
-    messages = [
+def conversation_messages(entries: list[Entry]) -> list[Message]:
+    """The provider-neutral conversation; `system` entries go to the instructions instead
+    (`core.transcript.instructions`)."""
+    return [
         Message(
             entry.role,
             entry.content,
-            [
-                ToolCall(call["id"], call["name"], dict(call["arguments"]))
-                for call in entry.tool_calls
-            ],
+            [ToolCall(c["id"], c["name"], dict(c["arguments"])) for c in entry.tool_calls],
             tool_call_id=entry.tool_call_id,
             name=entry.name,
             is_error=entry.is_error,
@@ -136,4 +131,3 @@ def model_messages(system_prompt: str, entries: list[Entry]) -> tuple[str, list[
         for entry in entries
         if entry.role != "system"
     ]
-    return system, messages

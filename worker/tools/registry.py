@@ -3,7 +3,12 @@ schema, and dispatch to a built-in or a configured HTTP tool."""
 
 from typing import Any
 
-from core.models.agent_config import BUILTIN_TOOLS, BuiltinTool, HttpTool, tool_parameters
+from core.models.agent_config import (
+    BuiltinTool,
+    HttpTool,
+    tool_description,
+    tool_parameters,
+)
 from core.tool_arguments import argument_errors
 from worker.tools.builtins import REGISTRY
 from worker.tools.context import ToolContext
@@ -12,11 +17,7 @@ from worker.types import ToolError, ToolSpec
 
 
 def tool_spec(tool: BuiltinTool | HttpTool) -> ToolSpec:
-    if isinstance(tool, HttpTool):
-        description = tool.description or f"{tool.method} {tool.url}"
-    else:
-        description = str(BUILTIN_TOOLS[tool.name]["description"])
-    return ToolSpec(tool.name, description, tool_parameters(tool))
+    return ToolSpec(tool.name, tool_description(tool), tool_parameters(tool))
 
 
 def validate_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> None:
