@@ -37,7 +37,7 @@ from tests.helpers import calc, free_port, script
 from tests.stack import BIN, ROOT, DevStack, clean_env, dev_stack, stop_process
 
 NOTEBOOKS = ROOT / "notebooks"
-NOTEBOOK_FILES = ["quickstart.ipynb", "compare-versions.ipynb", "automation.ipynb"]
+NOTEBOOK_FILES = ["quickstart.ipynb", "compare-versions.ipynb", "automation.ipynb", "chat.ipynb"]
 KERNEL = "agent-runtime-test"  # a name no other kernelspec directory on the path holds
 GATED_CALCULATOR = [
     {"type": "builtin", "name": "calculator", "requires_approval": True},
@@ -566,6 +566,20 @@ def test_automation_notebook(stack: DevStack, admin_key: str, jupyter_env: dict[
     assert re.search(r"run\.completed\s+succeeded", text)
     assert "2 tool calculator succeeded" in text
     assert "status: succeeded | output: 6 times 7 is 42." in text
+
+
+def test_chat_notebook(stack: DevStack, admin_key: str, jupyter_env: dict[str, str]) -> None:
+    notebook = execute("chat.ipynb", stack, admin_key, jupyter_env)
+    text = all_text(notebook)
+    assert "answer 1: Hello! You said: Hi, I am Ada." in text
+    assert "answer 2: You have said 2 things: Hi, I am Ada. | What have I said?" in text
+    assert re.search(r"thread: thr_\w+", text), text
+    lines = [line.strip() for line in text.splitlines()]
+    roles = [line.split(":", 1)[0] for line in lines if line.startswith(("user:", "assistant:"))]
+    assert roles == ["user", "assistant", "user", "assistant"], text
+    # The background thread drew the recorded conversation into the widget in the kernel.
+    shown = [state.get("value", "") for state in widget_states(notebook, "HTMLModel")]
+    assert any("You have said 2 things" in value for value in shown)
 
 
 # `agent-runtime notebook`
