@@ -22,7 +22,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
 .PHONY: install dev api worker bench bench-events test test-full test-faults lint format pytest lock clean \
-	bench-workbench \
+	bench-workbench bench-threads \
 	ui workbench e2e
 
 $(STAMP): requirements.lock pyproject.toml
@@ -70,6 +70,10 @@ bench: install
 ## Live event latency vs raw Redis, first step event vs bare start_workflow (not a test).
 bench-events: install
 	$(BIN)/python -m bench.events $(ARGS)
+
+## One thread of 50 runs: per-step latency of its last runs vs its first (not a test).
+bench-threads: install
+	$(BIN)/python -m bench.threads $(ARGS)
 
 ## The workbench in Chromium: a 500-step run page's render, a live step's delay (not a test).
 bench-workbench: install
