@@ -25,6 +25,8 @@ from app.pages.run import RunState, run_page
 from app.pages.runs import RunsState, runs_page
 from app.pages.settings import SettingsState, settings_page
 from app.pages.signin import CallbackState, SignInState, callback_page, sign_in_page
+from app.pages.thread import ThreadState, thread_page
+from app.pages.threads import ThreadsState, threads_page
 from app.pages.version import VersionState, version_page
 from client import ApiError
 
@@ -71,6 +73,8 @@ PAGES = [
     (diff_page, "/agents/[agent_id]/diff", DiffState.load, "Compare versions"),
     (runs_page, "/runs", RunsState.load, "Runs"),
     (run_page, "/runs/[run_id]", RunState.load, "Run"),
+    (threads_page, "/threads", ThreadsState.load, "Threads"),
+    (thread_page, "/threads/[thread_id]", ThreadState.load, "Chat"),
     (approvals_page, "/approvals", ApprovalsState.load, "Approvals"),
     (settings_page, "/settings", SettingsState.load, "Settings"),
 ]

@@ -18,6 +18,7 @@ NAV = (
     ("Dashboard", "/dashboard", "layout-dashboard"),
     ("Agents", "/agents", "bot"),
     ("Runs", "/runs", "activity"),
+    ("Threads", "/threads", "messages-square"),
     ("Approvals", "/approvals", "shield-check"),
     ("Settings", "/settings", "settings"),
 )

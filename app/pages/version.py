@@ -37,6 +37,7 @@ class VersionState(PageState, SessionState):
     tools: rx.Field[list[ToolView]] = rx.field(default_factory=list)
     limits: rx.Field[list[tuple[str, str]]] = rx.field(default_factory=list)
     metadata: rx.Field[str] = rx.field("")
+    starting_chat: rx.Field[bool] = rx.field(False)
 
     @rx.var
     def may_write(self) -> bool:
@@ -77,6 +78,24 @@ class VersionState(PageState, SessionState):
         ]
         self.metadata = pretty(version.get("metadata") or {})
         self.loaded = True
+
+    @rx.event
+    async def start_chat(self) -> Any:
+        """A new thread for trying this version, opened in the chat view with it chosen."""
+        if not self.may_write:
+            return
+        self.starting_chat = True
+        yield
+        labels = {"agent": self.agent_name}
+        thread = await self._attempt(
+            lambda client: self._api(client.create_thread, metadata=labels)
+        )
+        self.starting_chat = False
+        if isinstance(thread, Failure):
+            self.error = thread.message
+            yield thread.redirect
+            return
+        yield rx.redirect(f"/threads/{thread['id']}?version={self.number}")
 
 
 def _action(refused: bool, button: rx.Component, href: str) -> rx.Component:
@@ -124,6 +143,20 @@ def version_page() -> rx.Component:
                     rx.button(rx.icon("play", size=14), "Run it", disabled=refused, id="run-it"),
                     # The launcher preselects this version (it reads `version`).
                     f"{base}?tab=run&version={VersionState.number}",
+                ),
+            ),
+            refusable(
+                VersionState.may_write,
+                who_may(WRITER, "start a chat"),
+                lambda refused: rx.button(
+                    rx.icon("messages-square", size=14),
+                    "Chat",
+                    variant="soft",
+                    title="Try this version in a new conversation",
+                    on_click=VersionState.start_chat,
+                    loading=VersionState.starting_chat,
+                    disabled=refused,
+                    id="chat-with-version",
                 ),
             ),
             breadcrumbs=crumbs(

@@ -3,8 +3,9 @@
 Pure functions over plain dicts, so they are easy to test and pages stay declarative. Each rule
 has one home: `format` (how values are written), `vocabulary` (the API's words), `agents`
 (agents, versions, the diff), `runs` (runs, steps, approvals, artifacts), `run_rows` (the run
-page's rows from the client's run fold), `run_search` (the runs list's search), `roles` (what a
-role may do), `charts` (what the charts draw).
+page's rows from the client's run fold), `run_search` (the runs list's search), `threads` (the
+threads list, a conversation's chat rows), `roles` (what a role may do), `charts` (what the
+charts draw).
 """
 
 from app.view.agents import (
@@ -61,6 +62,17 @@ from app.view.runs import (
     step_view,
     with_conversation,
 )
+from app.view.threads import (
+    THREAD_STATUSES,
+    ChatRow,
+    ThreadRow,
+    chat_rows,
+    metadata_text,
+    thread_agent,
+    thread_row,
+    version_choices,
+    version_wanted,
+)
 from app.view.vocabulary import (
     ACTIVE,
     KnownStatuses,
@@ -74,11 +86,13 @@ __all__ = [
     "NONE",
     "SORTS",
     "STATUS_COLORS",
+    "THREAD_STATUSES",
     "VERSION_RECORD_FIELDS",
     "WRITER",
     "AgentRow",
     "ApprovalView",
     "ArtifactView",
+    "ChatRow",
     "DiffRow",
     "KnownStatuses",
     "RunPoint",
@@ -86,6 +100,7 @@ __all__ = [
     "RunSearch",
     "StatusCount",
     "StepView",
+    "ThreadRow",
     "ToolView",
     "VersionRow",
     "Vocabulary",
@@ -94,12 +109,14 @@ __all__ = [
     "approval_row",
     "approval_view",
     "artifact_view",
+    "chat_rows",
     "cost",
     "diff_rows",
     "duration",
     "error_text",
     "file_link",
     "may",
+    "metadata_text",
     "parse_time",
     "person",
     "plural",
@@ -116,10 +133,14 @@ __all__ = [
     "status_counts",
     "step_row",
     "step_view",
+    "thread_agent",
+    "thread_row",
     "tokens",
     "tool_view",
+    "version_choices",
     "version_config",
     "version_row",
+    "version_wanted",
     "vocabulary",
     "waterfall",
     "waterfall_span",

@@ -22,6 +22,11 @@ STATUS_COLORS = {
     "approved": "green",
     "rejected": "red",
     "expired": "gray",
+    # A thread's (from its runs).
+    "idle": "gray",
+    "busy": "blue",
+    "interrupted": "amber",
+    "error": "red",
 }
 NONE = "—"
 SUBJECT_PREFIXES = ("key:", "oidc:")  # how audit fields name an API key or a token's subject
