@@ -210,7 +210,7 @@ def dev(
     Exit code: 0 stopped with Ctrl-C or SIGTERM once up; 1 a part of it failed (the message
     names it); 2 a port is taken; 130 Ctrl-C before it was up.
     """
-    from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agent
+    from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agents
     from backend.settings import Settings
     from cli.temporal_server import dev_server_command, port_in_use, wait_for_port
     from core.db import make_engine
@@ -243,7 +243,7 @@ def dev(
         try:
             tenant, first_start = ensure_default_tenant(engine)
             if first_start:
-                seed_demo_agent(engine, tenant)
+                seed_demo_agents(engine, tenant)
             key = ensure_admin_key(engine, settings.admin_key_file)
         finally:
             engine.dispose()

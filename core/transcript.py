@@ -59,9 +59,11 @@ def step_entries(run_id: str, steps: list[RunStep], *, ended: bool) -> list[Entr
             )
             unanswered.update((call["id"], call["name"]) for call in calls)
         elif step.kind == StepKind.tool:
+            call_id = (step.input or {}).get("call_id")
+            if call_id is None:
+                continue  # cut short before it ran (e.g. waiting for approval): no result
             failed = step.status != StepStatus.succeeded
             content = (step.error or {}).get("message", "") if failed else output.get("content")
-            call_id = (step.input or {}).get("call_id")
             unanswered.pop(str(call_id), None)
             entries.append(
                 Entry(

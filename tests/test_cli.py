@@ -90,11 +90,20 @@ def test_a_new_user_session(kind: str, tmp_path: Path) -> None:
                 assert (refused.value.status, refused.value.code) == (404, "not_found")
 
             # The demo agent seeded on first start runs without any model key.
-            (demo,) = admin.ok(admin.get("/v1/agents", params={"q": "demo"}))["items"]
-            run = run_agent(admin, demo["id"], "What is 6 times 7?")
+            listed = admin.ok(admin.get("/v1/agents", params={"q": "demo"}))["items"]
+            seeded = {agent["name"]: agent for agent in listed}
+            assert set(seeded) == {"demo-calculator", "demo-chat"}
+            run = run_agent(admin, seeded["demo-calculator"]["id"], "What is 6 times 7?")
             finished = wait_for_run(admin, run["id"])
             assert finished["status"] == "succeeded"
             assert "42" in finished["output"]
+            # The demo chat answers from its thread's conversation.
+            thread = admin.ok(admin.post("/v1/threads", json={}), 201)
+            for said in ("Hi, I am Ada", "And then?"):
+                body = {"agent": "demo-chat", "input": said}
+                turn = admin.ok(admin.post(f"/v1/threads/{thread['id']}/runs", json=body), 202)
+                answered = wait_for_run(admin, turn["id"])
+            assert answered["output"] == "You have said 2 things so far: Hi, I am Ada | And then?"
 
             openapi = http.get("/openapi.json").json()
             assert "/v1/agents/{agent_id}/versions/{number}" in openapi["paths"]
@@ -151,7 +160,8 @@ def test_dev_uses_the_engine_named_by_temporal_address(
         key = (stack.data_dir / "admin.key").read_text().strip()
         with httpx.Client(base_url=stack.url, timeout=10) as http:
             admin = Api(http, key)
-            (demo,) = admin.ok(admin.get("/v1/agents", params={"q": "demo"}))["items"]
+            listed = admin.ok(admin.get("/v1/agents", params={"q": "demo-calculator"}))["items"]
+            (demo,) = listed
             finished = wait_for_run(admin, run_agent(admin, demo["id"])["id"])
             assert finished["status"] == "succeeded"
 

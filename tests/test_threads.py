@@ -272,3 +272,35 @@ def test_a_viewer_reads_threads_but_adds_nothing(tenant_a: Api) -> None:
         == 403
     )
     assert viewer.delete(f"/v1/threads/{thread['id']}").status_code == 403
+
+
+def test_approvals_on_a_thread_and_a_cancel_while_one_waits(tenant_a: Api) -> None:
+    gated = script(
+        calc("6*7"),
+        {"text": "42: {user_count}"},
+        calc("1+1"),
+        {"text": "unused"},
+        tools=[{"type": "builtin", "name": "calculator", "requires_approval": True}],
+    )
+    agent_with(tenant_a, gated, name="chat")
+    thread = new_thread(tenant_a)
+    first = turn(tenant_a, thread["id"], "chat", "six times seven?")
+    wait_for_run(tenant_a, first["id"], until={"awaiting_approval"})
+    assert tenant_a.ok(tenant_a.get(f"/v1/threads/{thread['id']}"))["status"] == "interrupted"
+    (approval,) = tenant_a.ok(tenant_a.get(f"/v1/runs/{first['id']}/approvals"))["items"]
+    decided = tenant_a.post(
+        f"/v1/runs/{first['id']}/approvals/{approval['id']}", json={"decision": "approve"}
+    )
+    assert decided.status_code == 200, decided.text
+    assert wait_for_run(tenant_a, first["id"])["output"] == "42: 1"
+
+    second = turn(tenant_a, thread["id"], "chat", "and one plus one?")
+    wait_for_run(tenant_a, second["id"], until={"awaiting_approval"})
+    assert tenant_a.post(f"/v1/runs/{second['id']}/cancel").status_code == 202
+    assert wait_for_run(tenant_a, second["id"])["status"] == "cancelled"
+    messages = tenant_a.ok(tenant_a.get(f"/v1/threads/{thread['id']}/state"))["messages"]
+    # The call that never ran is answered once, with an error, so a provider accepts the thread.
+    asked = messages[-2]["tool_calls"][0]
+    tools = [m for m in messages if m["role"] == "tool" and m["run_id"] == second["id"]]
+    assert [(m["tool_call_id"], m["is_error"]) for m in tools] == [(asked["id"], True)]
+    assert tenant_a.ok(tenant_a.get(f"/v1/threads/{thread['id']}"))["status"] == "idle"

@@ -654,3 +654,16 @@ def test_a_worker_exports_each_run_as_a_trace_and_backfills_after_an_outage(
         finally:
             engine.stop()
     assert all(receiver.secret_key not in p.read_text() for p in tmp_path.glob("worker-*.log"))
+
+
+def test_a_threads_runs_are_one_session_and_a_generation_shows_what_was_sent() -> None:
+    run = sample_run()
+    assert "session.id" not in attributes(tracing.run_trace_payload(run, AGENT_NAME))
+    run.thread_id = "thr_conversation"
+    sent = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "6*7?"}]
+    step = tracing.step_payload(run, model_step(run.id), model_input=sent)
+    for payload in (tracing.run_trace_payload(run, AGENT_NAME), step):
+        assert attributes(payload)["session.id"] == "thr_conversation"
+    assert json.loads(attributes(step)["langfuse.observation.input"]) == sent
+    recorded = tracing.step_payload(run, model_step(run.id))
+    assert json.loads(attributes(recorded)["langfuse.observation.input"])["messages"] == 1

@@ -36,6 +36,32 @@ DEMO_CONFIG = {
 }
 
 
+DEMO_CHAT_AGENT = "demo-chat"
+DEMO_CHAT_CONFIG = {
+    "model": {
+        "provider": "scripted",
+        "name": "demo-chat",
+        "parameters": {
+            "script": [
+                {"text": "Hello! You said: {last_user}. (A scripted demo: no API key needed.)"},
+                {"text": "You have said {user_count} things so far: {user_messages}"},
+                {"tool_calls": [{"name": "calculator", "arguments": {"expression": "6 * 7"}}]},
+                {"text": "I asked the calculator: 6 * 7 = 42. It remembers the whole thread."},
+            ],
+            "repeat": True,
+        },
+    },
+    "system_prompt": "You are a demo chat agent that answers from the conversation.",
+    "tools": [{"type": "builtin", "name": "calculator"}],
+    "limits": {"max_steps": 10, "timeout_seconds": 120},
+    "notes": "Seeded on first start: try it in a thread (`agent-runtime chat demo-chat`).",
+}
+DEMO_AGENTS = (
+    (DEMO_AGENT, "Scripted demo: one tool call, one answer.", DEMO_CONFIG),
+    (DEMO_CHAT_AGENT, "Scripted demo chat: answers from the conversation.", DEMO_CHAT_CONFIG),
+)
+
+
 def ensure_default_tenant(engine: Engine) -> tuple[Tenant, bool]:
     """The `default` tenant, and whether this call created it (the first start)."""
     with scoped_session(engine, AllTenants()) as session:
@@ -48,21 +74,24 @@ def ensure_default_tenant(engine: Engine) -> tuple[Tenant, bool]:
         return tenant, True
 
 
-def seed_demo_agent(engine: Engine, tenant: Tenant) -> Agent:
-    """A scripted agent with a calculator, so a new user can run something without any key."""
+def seed_demo_agents(engine: Engine, tenant: Tenant) -> list[Agent]:
+    """Scripted agents (a calculator run, a chat), so a new user can try runs and threads
+    without any key."""
+    seeded = []
     with scoped_session(engine, TenantScope(tenant.id)) as session:
-        existing = session.exec(select(Agent).where(Agent.name == DEMO_AGENT)).first()
-        if existing is not None:
-            return existing
-        agent = create_agent(
-            session,
-            AgentCreate(name=DEMO_AGENT, description="Scripted demo: one tool call, one answer."),
-            created_by="bootstrap",
-        )
-        publish_version(
-            session, agent.id, VersionCreate.model_validate(DEMO_CONFIG), created_by="bootstrap"
-        )
-        return agent
+        for name, description, config in DEMO_AGENTS:
+            existing = session.exec(select(Agent).where(Agent.name == name)).first()
+            if existing is not None:
+                seeded.append(existing)
+                continue
+            agent = create_agent(
+                session, AgentCreate(name=name, description=description), created_by="bootstrap"
+            )
+            publish_version(
+                session, agent.id, VersionCreate.model_validate(config), created_by="bootstrap"
+            )
+            seeded.append(agent)
+    return seeded
 
 
 def ensure_admin_key(engine: Engine, key_file: Path) -> str:

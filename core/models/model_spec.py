@@ -182,8 +182,12 @@ class ScriptedParameters(Parameters):
 
     script: list[ScriptTurn] | None = Field(
         default=None,
-        description="The turns, in order: the N-th model call of a run plays turn N (a run "
-        "asking for more fails with `script_exhausted`). Unset: the model echoes the input.",
+        description="The turns, in order: the N-th model call of the conversation plays turn "
+        "N (asking for more fails with `script_exhausted`, unless `repeat`). Unset: the model "
+        "echoes the latest user message.",
+    )
+    repeat: bool = Field(
+        default=False, description="After the last turn, start the script again (a demo chat)."
     )
 
 

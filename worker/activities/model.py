@@ -26,7 +26,7 @@ from core.transcript import Entry, input_entries, instructions, step_entries
 from core.transitions import run_totals
 from worker.activities.recorder import PinnedVersion, RunFacts, StepRecorder, bind_run, save_step
 from worker.activities.transcript import Position, conversation_messages
-from worker.types import ModelReply, ProviderError
+from worker.types import Message, ModelReply, ProviderError
 
 DELTA_FLUSH_SECONDS = 0.05
 
@@ -159,7 +159,13 @@ class ModelSteps(StepRecorder):
                 values = {"output": reply.text, "error": None, **run_totals([*earlier, step])}
                 if transitions.end_run(session, facts.run_id, RunStatus.succeeded, **values):
                     ended = run_completed_event(RunStatus.succeeded.value, **values)
-            self._trace(session, facts.run_id, [step], ended=ended is not None)
+            self._trace(
+                session,
+                facts.run_id,
+                [step],
+                ended=ended is not None,
+                model_input=sent_to_model(system_prompt, messages) if self.tracing else None,
+            )
             finished = [ended] if ended else []
             deferred = self._stage(session, facts.run_id, [*streamed, completed, *finished])
             session.commit()
@@ -236,3 +242,18 @@ def request_record(
         "tools": [spec.name for spec in pinned.tool_specs],
         "prompt": {"thread_id": facts.thread_id, "steps_before": seq - 1},
     }
+
+
+def sent_to_model(system_prompt: str, messages: list[Message]) -> list[dict[str, Any]]:
+    """The request's messages as a trace shows a generation's input: instructions first."""
+    shown: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
+    for message in messages:
+        entry: dict[str, Any] = {"role": message.role, "content": message.content}
+        if message.tool_calls:
+            entry["tool_calls"] = [
+                {"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls
+            ]
+        if message.tool_call_id:
+            entry["tool_call_id"] = message.tool_call_id
+        shown.append(entry)
+    return shown

@@ -253,6 +253,7 @@ class StepRecorder:
         steps: list[RunStep],
         approvals: list[tuple[Approval, str]] | None = None,
         ended: bool = False,
+        model_input: Any = None,
     ) -> None:
         """Queue LangFuse observations in the caller's transaction, so none is lost."""
         if not self.tracing:
@@ -261,7 +262,10 @@ class StepRecorder:
         assert run is not None
         parameters = self._version(session, run.version_id).config.model.parameters
         shown = parameters.model_dump(mode="json", exclude={"script"})
-        payloads = [tracing.step_payload(run, step, model_parameters=shown) for step in steps]
+        payloads = [
+            tracing.step_payload(run, step, model_parameters=shown, model_input=model_input)
+            for step in steps
+        ]
         for approval, what in approvals or []:
             payloads.append(tracing.approval_payload(run, approval, what))
         if ended:

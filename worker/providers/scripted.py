@@ -29,14 +29,6 @@ def _transcript_text(system_prompt: str, messages: list[Message]) -> str:
     return " ".join(parts)
 
 
-# What a turn's text may quote from the conversation it answers (earlier runs of a thread too).
-CONVERSATION_FIELDS = {
-    "last_user": "{last_user}",
-    "user_messages": "{user_messages}",
-    "user_count": "{user_count}",
-}
-
-
 def from_conversation(text: str, messages: list[Message]) -> str:
     """`text` with `{last_user}` (the latest user message), `{user_messages}` (every user
     message, oldest first, joined by ` | `) and `{user_count}` filled in; other braces stay."""
@@ -69,12 +61,13 @@ class ScriptedProvider:
         tools: list[ToolSpec],
         on_delta: DeltaCallback | None = None,
     ) -> ModelReply:
-        script = parameters_of(spec, ScriptedParameters).script
+        parameters = parameters_of(spec, ScriptedParameters)
+        script = parameters.script
         turn_index = sum(1 for message in messages if message.role == "assistant")
         if script is None:
-            turn = ScriptTurn(text=CONVERSATION_FIELDS["last_user"])
-        elif turn_index < len(script):
-            turn = script[turn_index]
+            turn = ScriptTurn(text="{last_user}")
+        elif turn_index < len(script) or (parameters.repeat and script):
+            turn = script[turn_index % len(script)]
         else:
             raise ProviderError(
                 f"the script has {len(script)} turns and the run asked for turn {turn_index + 1}",

@@ -93,17 +93,24 @@ def run_trace_payload(run: Run, agent_name: str | None) -> dict[str, Any]:
 
 
 def step_payload(
-    run: Run, step: RunStep, *, model_parameters: dict[str, Any] | None = None
+    run: Run,
+    step: RunStep,
+    *,
+    model_parameters: dict[str, Any] | None = None,
+    model_input: Any = None,
 ) -> dict[str, Any]:
     """A model step as a generation, a tool step as a tool call; a child of the run's span.
 
     `model_parameters` (e.g. the version's temperature) are shown on the generation; without
-    them, `step.input["parameters"]` is used if present.
+    them, `step.input["parameters"]` is used if present. `model_input` is what the model was
+    sent (the instructions and every message); without it, the step's own record.
     """
     recorded = step.input if isinstance(step.input, dict) else {}
     attributes = _trace_context(run)
     if step.kind == StepKind.model:
         attributes.update(_generation_attributes(step, recorded, model_parameters))
+        if model_input is not None:
+            attributes["langfuse.observation.input"] = _json(model_input)
     elif step.kind == StepKind.tool:
         attributes.update(_tool_attributes(step, recorded))
     else:
@@ -193,6 +200,8 @@ def _trace_context(run: Run) -> dict[str, Any]:
         "langfuse.trace.metadata.agent_id": run.agent_id,
         "langfuse.trace.metadata.version_number": run.version_number,
         "langfuse.trace.metadata.run_id": run.id,
+        # A thread's runs are one LangFuse session: a conversation's traces group.
+        **({"session.id": run.thread_id} if run.thread_id else {}),
     }
 
 
