@@ -92,3 +92,44 @@ def instructions(system_prompt: str, context: dict[str, Any], entries: list[Entr
         base = f"{system_prompt}\n\nContext: {json.dumps(context, sort_keys=True)}".strip()
     additions = [entry.content for entry in entries if entry.role == "system"]
     return "\n\n".join([base, *additions]).strip() if additions else base
+
+
+CHARACTERS_PER_TOKEN = 4
+
+
+def estimated_tokens(text: str) -> int:
+    return -(-len(text) // CHARACTERS_PER_TOKEN)
+
+
+def _entry_tokens(entry: Entry) -> int:
+    calls = json.dumps(entry.tool_calls) if entry.tool_calls else ""
+    return estimated_tokens(entry.content) + estimated_tokens(calls)
+
+
+def oldest_to_drop(instructions_text: str, entries: list[Entry], max_tokens: int) -> int:
+    """How many of the conversation's oldest messages (`system` ones aside: they are
+    instructions) to leave out so the rest fits `max_tokens`. Whole turns go, each a user
+    message and what answered it, so no tool call loses its result; the newest turn stays
+    even if it alone is too large."""
+    conversation = [entry for entry in entries if entry.role != "system"]
+    starts = [index for index, entry in enumerate(conversation) if entry.role == "user"]
+    budget = max_tokens - estimated_tokens(instructions_text)
+    total = sum(_entry_tokens(entry) for entry in conversation)
+    dropped = 0
+    for turn_start in starts[1:]:  # dropping up to the next turn's start
+        if total <= budget:
+            break
+        total -= sum(_entry_tokens(entry) for entry in conversation[dropped:turn_start])
+        dropped = turn_start
+    return dropped
+
+
+def without_oldest(entries: list[Entry], count: int) -> list[Entry]:
+    """`entries` without the first `count` messages that are not `system` ones."""
+    kept: list[Entry] = []
+    for entry in entries:
+        if entry.role != "system" and count > 0:
+            count -= 1
+            continue
+        kept.append(entry)
+    return kept

@@ -82,7 +82,7 @@ def test_each_model_step_resolves_to_what_the_provider_was_sent(tenant_a: Api) -
             assert request["parameters"]["temperature"] == received.body["temperature"] == 0
         # The step stores references, not the conversation: its input stays small.
         listed = steps_of(tenant_a, second["id"])[0]["input"]
-        assert listed["prompt"] == {"thread_id": thread["id"], "steps_before": 0}
+        assert listed["prompt"] == {"thread_id": thread["id"], "steps_before": 0, "dropped": 0}
         last = tenant_a.ok(tenant_a.get(f"/v1/runs/{second['id']}/steps/1"))["request"]
         assert last["system_prompt"].endswith("Answer in one word.")
         assert [m["run_id"] for m in last["messages"]][:4] == [first["id"]] * 4

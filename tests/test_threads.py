@@ -304,3 +304,30 @@ def test_approvals_on_a_thread_and_a_cancel_while_one_waits(tenant_a: Api) -> No
     tools = [m for m in messages if m["role"] == "tool" and m["run_id"] == second["id"]]
     assert [(m["tool_call_id"], m["is_error"]) for m in tools] == [(asked["id"], True)]
     assert tenant_a.ok(tenant_a.get(f"/v1/threads/{thread['id']}"))["status"] == "idle"
+
+
+def test_a_context_window_drops_the_oldest_turns_whole_and_says_so(tenant_a: Api) -> None:
+    config = script({"text": "saw: {user_messages}"}, context_window={"max_input_tokens": 60})
+    config["model"]["parameters"]["repeat"] = True
+    agent_with(tenant_a, config, name="chat")
+    thread = new_thread(tenant_a)
+    said = [f"turn {n} " + "x" * 80 for n in range(1, 4)] + ["huge " + "y" * 2000]
+    answers = []
+    for text in said:
+        run = wait_for_run(tenant_a, turn(tenant_a, thread["id"], "chat", text)["id"])
+        assert run["status"] == "succeeded", run  # even a turn larger than the window runs
+        answers.append(run)
+    # Each turn alone fits; with the one before it does not, so only the newest is sent.
+    assert [run["output"] for run in answers] == [f"saw: {text}" for text in said]
+    for run, dropped in zip(answers, (0, 2, 4, 6), strict=True):
+        step = tenant_a.ok(tenant_a.get(f"/v1/runs/{run['id']}/steps/1"))
+        assert step["input"]["prompt"]["dropped"] == dropped
+        assert step["request"]["dropped"] == dropped
+        assert [m["content"] for m in step["request"]["messages"]] == [run["input"]]
+    # The thread itself keeps everything.
+    state = tenant_a.ok(tenant_a.get(f"/v1/threads/{thread['id']}/state"))
+    assert len(state["messages"]) == 8
+    bad = script({"text": "x"}, context_window={"max_input_tokens": 0})
+    published = tenant_a.post(f"/v1/agents/{answers[0]['agent_id']}/versions", json=bad)
+    assert published.status_code == 422
+    assert error_fields(published) == ["context_window.max_input_tokens"]

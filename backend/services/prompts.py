@@ -11,7 +11,7 @@ from backend.services.artifacts import resolved_step
 from core.models import AgentVersion, Run, RunStep, StepKind
 from core.models.agent_config import tool_description, tool_parameters
 from core.objectstore import ObjectStore
-from core.transcript import Entry, input_entries, instructions, step_entries
+from core.transcript import Entry, input_entries, instructions, step_entries, without_oldest
 
 
 def _with_payloads(store: ObjectStore, steps: list[RunStep]) -> list[RunStep]:
@@ -85,10 +85,13 @@ def model_request(
     before = [s for s in steps[run.id] if s.seq <= int(prompt.get("steps_before", 0))]
     entries += input_entries(run.id, run.input)
     entries += step_entries(run.id, _with_payloads(store, before), ended=False)
+    system_prompt = instructions(config.system_prompt, dict(run.context or {}), entries)
+    entries = without_oldest(entries, int(prompt.get("dropped", 0)))
     return {
         "provider": config.model.provider,
         "model": config.model.name,
-        "system_prompt": instructions(config.system_prompt, dict(run.context or {}), entries),
+        "system_prompt": system_prompt,
+        "dropped": int(prompt.get("dropped", 0)),
         "messages": [_message(entry) for entry in entries if entry.role != "system"],
         "tools": [
             {"name": t.name, "description": tool_description(t), "parameters": tool_parameters(t)}

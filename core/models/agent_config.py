@@ -258,6 +258,23 @@ class Limits(_Strict):
     )
 
 
+class ContextWindow(_Strict):
+    """How much of a long conversation the model is sent."""
+
+    max_input_tokens: int = Field(
+        ge=1,
+        le=10_000_000,
+        description="The most tokens of conversation sent, estimated at 4 characters a token "
+        "(instructions included).",
+    )
+    strategy: Literal["truncate_oldest"] = Field(
+        default="truncate_oldest",
+        description="`truncate_oldest`: drop the oldest turns whole (a user message and what "
+        "answered it, never a tool call without its result), keeping the instructions and the "
+        "newest turn; the model step records how many messages were dropped.",
+    )
+
+
 class AgentConfig(_Strict):
     """What a version pins. Hashing and equality ignore `notes`."""
 
@@ -278,6 +295,10 @@ class AgentConfig(_Strict):
     metadata: Annotated[dict[str, Any], json_size_at_most(MAX_METADATA_BYTES)] = Field(
         default_factory=dict, description="Free-form data of yours; part of the `config_hash`."
     )
+    context_window: ContextWindow | None = Field(
+        default=None,
+        description="Bound what a long conversation sends the model; unset: everything.",
+    )
 
     @field_validator("tools")
     @classmethod
@@ -293,7 +314,11 @@ class AgentConfig(_Strict):
 
     def config_dict(self) -> dict[str, Any]:
         """The configuration alone, as JSON-ready data (subclasses may carry more)."""
-        return self.model_dump(mode="json", include=set(AgentConfig.model_fields))
+        config = self.model_dump(mode="json", include=set(AgentConfig.model_fields))
+        if config.get("context_window") is None:
+            # Unset, it is left out: versions published before it existed hash as they did.
+            config.pop("context_window", None)
+        return config
 
     def content_hash(self) -> str:
         canonical = json.dumps(

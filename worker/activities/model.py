@@ -22,7 +22,14 @@ from core.events import (
 from core.models import RunStatus, RunStep, StepKind, StepStatus
 from core.models.agent_config import AgentConfig
 from core.models.common import utcnow
-from core.transcript import Entry, input_entries, instructions, step_entries
+from core.transcript import (
+    Entry,
+    input_entries,
+    instructions,
+    oldest_to_drop,
+    step_entries,
+    without_oldest,
+)
 from core.transitions import run_totals
 from worker.activities.recorder import PinnedVersion, RunFacts, StepRecorder, bind_run, save_step
 from worker.activities.transcript import Position, conversation_messages
@@ -99,13 +106,18 @@ class ModelSteps(StepRecorder):
         name = spec.name or spec.provider
         deltas = DeltaBuffer(self, tenant_id, facts.run_id, seq, attempt)
         system_prompt = instructions(config.system_prompt, facts.context, conversation)
+        dropped = 0
+        if config.context_window is not None:
+            limit = config.context_window.max_input_tokens
+            dropped = oldest_to_drop(system_prompt, conversation, limit)
+            conversation = without_oldest(conversation, dropped)
         messages = conversation_messages(conversation)
         step = RunStep(
             run_id=facts.run_id,
             seq=seq,
             kind=StepKind.model,
             name=name,
-            input=request_record(spec.provider, spec.name, messages, pinned, facts, seq),
+            input=request_record(spec.provider, spec.name, messages, pinned, facts, seq, dropped),
             attempt=attempt,
             started_at=started_at,
         )
@@ -230,17 +242,19 @@ def request_record(
     pinned: PinnedVersion,
     facts: RunFacts,
     seq: int,
+    dropped: int,
 ) -> dict[str, Any]:
     """What a model step records of its request: references, not copies. The messages are the
     thread's earlier runs (`thread_id`) and this run's input and first `steps_before` steps;
-    the instructions, tools and parameters are the pinned version's. Reading the step alone
+    the instructions, tools and parameters are the pinned version's; `dropped`, how many of the
+    oldest messages the context window left out. Reading the step alone
     (`GET /v1/runs/{id}/steps/{seq}`) resolves them to the full request."""
     return {
         "provider": provider,
         "model": model,
         "messages": len(messages),
         "tools": [spec.name for spec in pinned.tool_specs],
-        "prompt": {"thread_id": facts.thread_id, "steps_before": seq - 1},
+        "prompt": {"thread_id": facts.thread_id, "steps_before": seq - 1, "dropped": dropped},
     }
 
 
