@@ -68,6 +68,33 @@ def test_a_killed_worker_is_replaced_without_duplicate_steps(engine: Engine, ten
     assert [s["attempt"] for s in steps] == [1, 1, 2]  # only the in-flight step ran again
 
 
+def test_a_killed_worker_mid_turn_loses_nothing_of_the_thread(engine: Engine, tenant: Api) -> None:
+    """Kill -9 during a thread's second turn, with a third enqueued: the new worker finishes
+    the turn (only the in-flight step again), then starts the queued one, which sees both."""
+    turns = [{"text": "one"}, calc("2+2"), {"text": "four", "delay_seconds": 4}]
+    agent_with(tenant, script(*turns, {"text": "three saw {user_messages}"}), name="chat")
+    first = engine.start_worker()
+    thread = tenant.ok(tenant.post("/v1/threads", json={}), 201)
+    path = f"/v1/threads/{thread['id']}/runs"
+
+    def turn(text: str, **body: str) -> str:
+        started = tenant.post(path, json={"agent": "chat", "input": text, **body})
+        return str(tenant.ok(started, 202)["id"])
+
+    assert wait_for_run(tenant, turn("a"))["output"] == "one"
+    second = turn("b")
+    wait_until_in_final_step(tenant, second)
+    third = turn("c", multitask_strategy="enqueue")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    engine.start_worker()
+    assert wait_for_run(tenant, second, timeout=60)["output"] == "four"
+    assert [s["attempt"] for s in steps_of(tenant, second)] == [1, 1, 2]
+    assert wait_for_run(tenant, third, timeout=60)["output"] == "three saw a | b | c"
+    history = tenant.ok(tenant.get(f"/v1/threads/{thread['id']}/history"))
+    assert [len(turn["messages"]) for turn in history] == [2, 4, 2]
+
+
 def test_a_worker_stopped_by_sigterm_finishes_its_step_and_hands_over(
     engine: Engine, tenant: Api
 ) -> None:
