@@ -94,6 +94,14 @@ def test_run_again_opens_the_launcher_with_this_runs_input_context_and_version(
     screen.goto(f"/runs/{run['id']}")
     expect(screen.locator("#run-status")).to_have_text("succeeded")
     expect(screen.locator("#steps-count")).to_have_text("1 step")
+    # What the model step sent, opened from its card: instructions with the context, the input.
+    screen.locator(".step-request-toggle").click()
+    sent = screen.locator(".step-request")
+    expect(sent).to_contain_text("You are a test agent.")
+    expect(sent).to_contain_text('Context: {"tier": "gold"}')
+    expect(sent).to_contain_text("user: Refund order #42?")
+    screen.locator(".step-request-toggle").click()
+    expect(sent).to_have_count(0)
     screen.locator("#run-again").click()
     screen.wait_for_url(re.compile(rf"/agents/{agent_id}\?"))
     query = {key: values[0] for key, values in parse_qs(urlsplit(screen.url).query).items()}

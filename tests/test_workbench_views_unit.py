@@ -18,6 +18,7 @@ from app.view import (
     with_conversation,
 )
 from app.view.charts import waterfall
+from app.view.run_rows import request_text
 from app.view.runs import step_view
 
 ME = ("key:ci bot", "ci bot")
@@ -157,3 +158,36 @@ def test_an_approval_shows_what_led_to_it() -> None:
     assert shown.run_input == "What is 6 times 7?"
     assert shown.model_text == "Let me calculate that."
     assert shown.steps_before == ["#1 demo: calls calculator"]
+
+
+def test_a_model_steps_request_reads_as_text() -> None:
+    request = {
+        "system_prompt": "Be brief.",
+        "dropped": 2,
+        "messages": [
+            {"role": "user", "content": "6*7?", "tool_calls": []},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": "c1", "name": "calculator", "arguments": {"x": "6*7"}}],
+            },
+            {"role": "tool", "content": "42", "name": "calculator", "is_error": False},
+        ],
+        "tools": [{"name": "calculator"}],
+        "parameters": {"temperature": 0},
+    }
+    assert request_text(request).splitlines() == [
+        "Instructions:",
+        "Be brief.",
+        "",
+        "(2 older messages left out by the context window)",
+        "",
+        "user: 6*7?",
+        "assistant:",
+        '  -> calculator({"x": "6*7"})',
+        "tool calculator: 42",
+        "",
+        "Tools offered: calculator",
+        'Parameters: {"temperature": 0}',
+    ]
+    assert "recorded no request" in request_text(None)

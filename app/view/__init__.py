@@ -48,7 +48,7 @@ from app.view.format import (
     when,
 )
 from app.view.roles import WRITER, may, who_may
-from app.view.run_rows import approval_row, step_row
+from app.view.run_rows import approval_row, request_text, step_row
 from app.view.run_search import SORTS, RunSearch, run_search
 from app.view.runs import (
     ApprovalView,
@@ -122,6 +122,7 @@ __all__ = [
     "plural",
     "pretty",
     "remember_vocabulary",
+    "request_text",
     "rerun_link",
     "run_points",
     "run_row",

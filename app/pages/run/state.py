@@ -31,6 +31,7 @@ from app.view import (
     person,
     plural,
     pretty,
+    request_text,
     rerun_link,
     seconds_between,
     step_row,
@@ -77,6 +78,9 @@ class RunState(PageState, ApprovalDrafts, SessionState):
     live_seq: rx.Field[int] = rx.field(0)
     live_text: rx.Field[str] = rx.field("")
     cancelling: rx.Field[bool] = rx.field(False)
+    # The model step whose request is open (0: none), and that request as text.
+    request_seq: rx.Field[int] = rx.field(0)
+    request_shown: rx.Field[str] = rx.field("")
     # The run as its snapshot and events tell it; the vars above are what the page shows of it.
     # Not a var: never sent to the browser, nor wrapped to track changes (it changes per event).
     _fold: run_state.RunState = rx.field(default_factory=run_state.RunState, is_var=False)
@@ -114,6 +118,7 @@ class RunState(PageState, ApprovalDrafts, SessionState):
         self.steps, self.approvals, self.artifacts, self.bars = [], [], [], []
         self.decide_errors, self.cancelling = {}, False
         self.live_seq, self.live_text = 0, ""
+        self.request_seq, self.request_shown = 0, ""
         yield
 
         async def read(client: AgentRuntimeClient) -> tuple[Details, dict[str, Any]]:
@@ -286,6 +291,20 @@ class RunState(PageState, ApprovalDrafts, SessionState):
                         self.live = False
             except Exception:  # noqa: S110  (the browser may be gone)
                 pass
+
+    @rx.event
+    async def toggle_request(self, seq: int) -> Any:
+        """Show (or hide again) exactly what a model step sent its provider."""
+        if self.request_seq == seq:
+            self.request_seq, self.request_shown = 0, ""
+            return None
+        run_id = self.run_id
+        step = await self._attempt(lambda client: self._api(client.get_step, run_id, seq))
+        if isinstance(step, Failure):
+            self.error = step.message
+            return step.redirect
+        self.request_seq, self.request_shown = seq, request_text(step.get("request"))
+        return None
 
     # Actions ------------------------------------------------------------------------------------
     @rx.event

@@ -10,6 +10,7 @@ from app.view import StepView
 
 def step_item(step: StepView) -> rx.Component:
     is_model = step.kind == "model"
+    request_open = RunState.request_seq == step.seq
     text = rx.cond(
         (step.seq == RunState.live_seq) & (step.status == "running"), RunState.live_text, step.text
     )
@@ -120,6 +121,25 @@ def step_item(step: StepView) -> rx.Component:
                         icon="circle-x",
                         size="1",
                         class_name="step-error",
+                    ),
+                ),
+                rx.cond(
+                    is_model & (step.status != "running"),
+                    rx.vstack(
+                        rx.button(
+                            rx.icon("scroll-text", size=14),
+                            rx.cond(request_open, "Hide what was sent", "What was sent"),
+                            variant="ghost",
+                            size="1",
+                            on_click=RunState.toggle_request(step.seq),
+                            class_name="step-request-toggle",
+                        ),
+                        rx.cond(
+                            request_open,
+                            code_text(RunState.request_shown, class_name="step-request"),
+                        ),
+                        spacing="1",
+                        width="100%",
                     ),
                 ),
                 rx.cond(
