@@ -331,3 +331,18 @@ def test_a_context_window_drops_the_oldest_turns_whole_and_says_so(tenant_a: Api
     published = tenant_a.post(f"/v1/agents/{answers[0]['agent_id']}/versions", json=bad)
     assert published.status_code == 422
     assert error_fields(published) == ["context_window.max_input_tokens"]
+
+
+def test_a_run_over_its_limit_fails_and_the_thread_goes_on(tenant_a: Api) -> None:
+    # Two steps allowed: the first run's tool call uses both, so its answer is over the limit.
+    looping = script(calc("1+1"), {"text": "after: {user_count}"}, limits={"max_steps": 2})
+    agent_with(tenant_a, looping, name="chat")
+    thread = new_thread(tenant_a)
+    failed = wait_for_run(tenant_a, turn(tenant_a, thread["id"], "chat", "loop")["id"])
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "max_steps_exceeded")
+    assert tenant_a.ok(tenant_a.get(f"/v1/threads/{thread['id']}"))["status"] == "error"
+    # The next turn sees the failed one's input and its completed steps, and answers.
+    after = wait_for_run(tenant_a, turn(tenant_a, thread["id"], "chat", "again")["id"])
+    assert after["status"] == "succeeded", after
+    assert after["output"] == "after: 2"
+    assert tenant_a.ok(tenant_a.get(f"/v1/threads/{thread['id']}"))["status"] == "idle"
