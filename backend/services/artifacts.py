@@ -75,6 +75,16 @@ def resolved_step(store: ObjectStore, step: RunStep) -> StepPublic:
     return public
 
 
+def read_payloads(store: ObjectStore, steps: list[RunStep]) -> list[RunStep]:
+    """The steps with the payloads kept in the object store read back in: for rows no
+    session writes again (detached)."""
+    for step in steps:
+        if step.input_ref or step.output_ref:
+            public = resolved_step(store, step)
+            step.input, step.output = public.input, public.output
+    return steps
+
+
 def _load(store: ObjectStore, key: str, what: str) -> Any:
     with _storage(what):
         return json.loads(store.get(key))

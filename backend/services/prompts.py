@@ -7,31 +7,12 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from backend.services.artifacts import resolved_step
+from backend.services.artifacts import read_payloads
+from backend.services.threads import steps_by_run
 from core.models import AgentVersion, Run, RunStep, StepKind
 from core.models.agent_config import tool_description, tool_parameters
 from core.objectstore import ObjectStore
 from core.transcript import Entry, input_entries, instructions, step_entries, without_oldest
-
-
-def _with_payloads(store: ObjectStore, steps: list[RunStep]) -> list[RunStep]:
-    """The steps with payloads kept in the object store read back (rows detached first)."""
-    for step in steps:
-        if step.input_ref or step.output_ref:
-            public = resolved_step(store, step)
-            step.input, step.output = public.input, public.output
-    return steps
-
-
-def _steps(session: Session, run_ids: list[str]) -> dict[str, list[RunStep]]:
-    grouped: dict[str, list[RunStep]] = {run_id: [] for run_id in run_ids}
-    if run_ids:
-        for step in session.exec(
-            select(RunStep).where(col(RunStep.run_id).in_(run_ids)).order_by(col(RunStep.seq))
-        ):
-            session.expunge(step)
-            grouped[step.run_id].append(step)
-    return grouped
 
 
 def _earlier_runs(session: Session, run: Run) -> list[Run]:
@@ -77,14 +58,14 @@ def model_request(
     assert version is not None
     config = version.agent_config()
     earlier = _earlier_runs(session, run)
-    steps = _steps(session, [*(r.id for r in earlier), run.id])
+    steps = steps_by_run(session, [*(r.id for r in earlier), run.id])
     entries: list[Entry] = []
     for previous in earlier:
         entries += input_entries(previous.id, previous.input)
-        entries += step_entries(previous.id, _with_payloads(store, steps[previous.id]), ended=True)
+        entries += step_entries(previous.id, read_payloads(store, steps[previous.id]), ended=True)
     before = [s for s in steps[run.id] if s.seq <= int(prompt.get("steps_before", 0))]
     entries += input_entries(run.id, run.input)
-    entries += step_entries(run.id, _with_payloads(store, before), ended=False)
+    entries += step_entries(run.id, read_payloads(store, before), ended=False)
     system_prompt = instructions(config.system_prompt, dict(run.context or {}), entries)
     entries = without_oldest(entries, int(prompt.get("dropped", 0)))
     return {

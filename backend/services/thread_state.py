@@ -4,7 +4,7 @@ worker sends the model; large payloads are read back from the object store."""
 
 from sqlmodel import Session
 
-from backend.services.artifacts import resolved_step
+from backend.services.artifacts import read_payloads
 from backend.services.threads import get_thread, steps_by_run, thread_public, thread_runs
 from core.models import Run, RunStatus, RunStep
 from core.models.run import Usage
@@ -27,10 +27,7 @@ def _message(entry: Entry) -> ThreadMessage:
 
 
 def _added_by(run: Run, steps: list[RunStep], store: ObjectStore) -> list[ThreadMessage]:
-    for step in steps:
-        if step.input_ref or step.output_ref:
-            public = resolved_step(store, step)
-            step.input, step.output = public.input, public.output
+    read_payloads(store, steps)
     ended = RunStatus(run.status).is_terminal
     entries = [*input_entries(run.id, run.input), *step_entries(run.id, steps, ended=ended)]
     return [_message(entry) for entry in entries]
@@ -39,9 +36,6 @@ def _added_by(run: Run, steps: list[RunStep], store: ObjectStore) -> list[Thread
 def _turns(session: Session, store: ObjectStore, thread_id: str) -> list[ThreadTurn]:
     runs = thread_runs(session, thread_id)
     steps = steps_by_run(session, [run.id for run in runs])
-    for rows in steps.values():
-        for row in rows:
-            session.expunge(row)  # payloads read back below are for the answer only
     return [
         ThreadTurn(
             run_id=run.id,

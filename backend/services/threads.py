@@ -337,11 +337,13 @@ def thread_runs(session: Session, thread_id: str) -> list[Run]:
 
 
 def steps_by_run(session: Session, run_ids: list[str]) -> dict[str, list[RunStep]]:
+    """The runs' steps in order, detached: payloads read back into them are never written."""
     grouped: dict[str, list[RunStep]] = {run_id: [] for run_id in run_ids}
     if run_ids:
         for step in session.exec(
             select(RunStep).where(col(RunStep.run_id).in_(run_ids)).order_by(col(RunStep.seq))
         ):
+            session.expunge(step)
             grouped[step.run_id].append(step)
     return grouped
 

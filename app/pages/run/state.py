@@ -5,14 +5,13 @@ background event until the run ends (a reload mid-run does the same again: nothi
 Both go into the client's run fold (`client.run_state`); the page shows what it holds.
 """
 
-import asyncio
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
 
-from app import api
+from app import api, live
 from app.components import ApprovalDrafts, decision_toast, submit_decision
 from app.state import Failure, PageState, SessionState, path_part
 from app.view import (
@@ -42,7 +41,6 @@ from app.view import (
 )
 from client import AgentRuntimeClient, run_state
 
-BATCH_SECONDS = 0.02  # events that arrive together (a burst of deltas) are shown together
 # Between events the durations of the run and its running step still advance, once a second.
 TICK_SECONDS = 1.0
 # A run, its steps, its approvals and its artifacts, as the REST API lists them.
@@ -237,40 +235,18 @@ class RunState(PageState, ApprovalDrafts, SessionState):
             # Followed again (e.g. after a decision), the stream goes on after what was shown.
             after = self._fold.last_event_id
         client = session.client()
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-        async def pump() -> None:
-            try:
-                async for event in client.follow_events_async(run_id, after=after):
-                    await queue.put(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await queue.put({"type": "workbench.error", "message": api.describe(exc)})
-            await queue.put(None)
-
-        task = asyncio.create_task(pump())
+        batches = live.event_batches(client, run_id, after, tick=TICK_SECONDS)
         try:
-            finished = False
-            while not finished:
-                batch: list[dict[str, Any] | None] = []
-                try:
-                    batch.append(await asyncio.wait_for(queue.get(), TICK_SECONDS))
-                    await asyncio.sleep(BATCH_SECONDS)
-                except TimeoutError:
-                    pass
-                while not queue.empty():
-                    batch.append(queue.get_nowait())
-                finished = any(event is None or event["type"] == "run.completed" for event in batch)
+            async for batch in batches:
                 async with self:
                     if self.run_id != run_id or self._generation != generation:
                         return
-                    if batch:
-                        self._show_events([event for event in batch if event is not None])
+                    if batch.events:
+                        self._show_events(batch.events)
                     else:
                         self._show_time_passing()
                     # Ended steps, approvals and the ending have more to show than events carry.
-                    reread = finished or (bool(batch) and self._fold.snapshot_is_behind)
+                    reread = batch.last or (bool(batch.events) and self._fold.snapshot_is_behind)
                 if reread:
                     try:
                         details = await self._fetch(client, run_id)
@@ -284,7 +260,7 @@ class RunState(PageState, ApprovalDrafts, SessionState):
                         self._show_details(*details)
                         await self._refresh_pending(client)
         finally:
-            task.cancel()
+            await batches.aclose()  # stops following at once, however the loop was left
             try:
                 async with self:
                     if self._generation == generation:

@@ -7,12 +7,11 @@ by `client.run_state`; that gives the streamed text and the approvals asked for.
 thread with an active run is followed again, so a reload mid-run loses nothing.
 """
 
-import asyncio
 from typing import Any
 
 import reflex as rx
 
-from app import api
+from app import api, live
 from app.components import ApprovalDrafts, decision_toast, submit_decision
 from app.state import Failure, PageState, SessionState, path_part
 from app.view import (
@@ -31,7 +30,6 @@ from app.view import (
 )
 from client import AgentRuntimeClient, run_state
 
-BATCH_SECONDS = 0.02  # events that arrive together (a burst of deltas) are shown together
 # Events after which the conversation has more to show: a step's messages, an approval.
 REREAD_AFTER = frozenset({"step.completed", "approval.requested", "approval.decided"})
 # A thread, its conversation and its history, as the REST API answers them.
@@ -187,43 +185,22 @@ class ThreadState(PageState, ApprovalDrafts, SessionState):
             self.live, self.live_note = True, ""
             after = self._fold.last_event_id
         client = session.client()
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-        async def pump() -> None:
-            try:
-                async for event in client.follow_events_async(run_id, after=after):
-                    await queue.put(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await queue.put({"type": "workbench.error", "message": api.describe(exc)})
-            await queue.put(None)
-
-        task = asyncio.create_task(pump())
+        batches = live.event_batches(client, run_id, after)
         try:
-            finished = False
-            while not finished:
-                batch = [await queue.get()]
-                await asyncio.sleep(BATCH_SECONDS)
-                while not queue.empty():
-                    batch.append(queue.get_nowait())
-                events = [event for event in batch if event is not None]
-                finished = len(events) < len(batch) or any(
-                    event["type"] == "run.completed" for event in events
-                )
+            async for batch in batches:
                 async with self:
                     if self._generation != generation:
                         return
-                    for event in events:
+                    for event in batch.events:
                         if event["type"] == "workbench.error":
                             self.live_note = f"Live updates stopped: {event.get('message')}"
                         else:
                             self._fold.apply(event)
                     self._show_run()
-                if finished or any(event["type"] in REREAD_AFTER for event in events):
+                if batch.last or any(event["type"] in REREAD_AFTER for event in batch.events):
                     await self._reread(client, thread_id, run_id, generation)
         finally:
-            task.cancel()
+            await batches.aclose()  # stops following at once, however the loop was left
             try:
                 async with self:
                     if self._generation == generation:
