@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine, run_engine, settings.run_steps_per_execution, settings.run_start_retry_seconds
     )
     object_store = object_store_from_settings(settings)
-    sweeper = ThreadSweeper(engine, object_store, settings.thread_sweep_seconds)
+    sweeper = ThreadSweeper(engine, object_store, event_log, settings.thread_sweep_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

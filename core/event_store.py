@@ -129,6 +129,9 @@ class DatabaseEventLog:
                 return events
             await asyncio.sleep(DB_POLL_SECONDS)
 
+    async def forget(self, run_ids: Sequence[str]) -> None:
+        pass  # the rows went with the runs
+
     async def close(self) -> None:
         pass
 
@@ -245,6 +248,14 @@ class RedisEventLog:
                 return events
             if events or await self.database.last_id(tenant_id, run_id) > after:
                 return await self.database.read(tenant_id, run_id, after, PAGE)
+
+    async def forget(self, run_ids: Sequence[str]) -> None:
+        if not run_ids:
+            return
+        try:
+            await self.redis.delete(*(_stream(run_id) for run_id in run_ids))
+        except RedisError as exc:  # the streams expire within STREAM_TTL_SECONDS anyway
+            log.warning("could not drop the live events of %d run(s): %s", len(run_ids), exc)
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -55,6 +55,11 @@ class EventLog(Protocol):
         """Like `read`, but waits up to `within` seconds for one to arrive; [] if none did."""
         ...
 
+    async def forget(self, run_ids: Sequence[str]) -> None:
+        """Drop what a store keeps of deleted runs' events besides the database (whose rows
+        the deletion removed); never raises: what is left expires on its own."""
+        ...
+
     async def close(self) -> None: ...
 
 

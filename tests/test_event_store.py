@@ -79,6 +79,24 @@ def test_staged_events_are_numbered_with_the_transaction_and_fanned_out_after_co
 
 
 @pytest.mark.usefixtures("app")
+@pytest.mark.usefixtures("app")
+def test_forgetting_deleted_runs_drops_their_live_streams(
+    database_url: str, database: DatabaseEventLog, redis_server: RedisServer
+) -> None:
+    tenant_id, run_id = a_queued_run(database_url)
+    other_tenant, other_id = a_queued_run(database_url)
+
+    async def work(log: RedisEventLog) -> None:
+        await log.append(tenant_id, run_id, batch("a"))
+        await log.append(other_tenant, other_id, batch("a"))
+        await log.forget([run_id])
+        await log.forget([])  # nothing to drop is no error
+
+    with_log(redis_server.url, database, work)
+    streams = redis_server.client()
+    assert (streams.exists(f"run:{run_id}"), streams.exists(f"run:{other_id}")) == (0, 1)
+
+
 def test_a_gap_in_the_stream_is_filled_from_the_database_and_stale_ids_are_skipped(
     database_url: str, database: DatabaseEventLog, redis_server: RedisServer
 ) -> None:

@@ -248,7 +248,7 @@ def test_a_thread_past_its_time_to_live_is_deleted_once_idle(tenant_a: Api, app:
     short = new_thread(tenant_a, ttl_seconds=1)
     kept = new_thread(tenant_a, ttl_seconds=3600)
     wait_for_run(tenant_a, turn(tenant_a, short["id"], "chat", "hi")["id"])
-    sweeper = ThreadSweeper(app.state.engine, app.state.object_store, 60)
+    sweeper = ThreadSweeper(app.state.engine, app.state.object_store, app.state.event_log, 60)
     time.sleep(1.2)
     assert sweeper.sweep() == 1
     assert tenant_a.get(f"/v1/threads/{short['id']}").status_code == 404

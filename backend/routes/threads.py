@@ -12,6 +12,7 @@ from backend.routes.path_params import ThreadId
 from backend.routes.run_actions import start_if_its_turn, stop
 from backend.services import thread_state
 from backend.services import threads as service
+from backend.services.live import forget
 from core.models import (
     RunPublic,
     ThreadCreate,
@@ -100,11 +101,16 @@ def update_thread(
 
 @router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_thread(
-    thread_id: ThreadId, session: TenantSessionDep, _principal: CanWrite, store: ObjectStoreDep
+    thread_id: ThreadId,
+    request: Request,
+    session: TenantSessionDep,
+    _principal: CanWrite,
+    store: ObjectStoreDep,
 ) -> Response:
-    """Delete the thread with its runs, steps, events, approvals, artifacts and stored
-    payloads. A thread with an active run is a 409: cancel the run first."""
-    service.delete_thread(session, store, thread_id)
+    """Delete the thread with its runs, steps, events (the live copies too), approvals,
+    artifacts and stored payloads. A thread with an active run is a 409: cancel it first."""
+    run_ids = service.delete_thread(session, store, thread_id)
+    forget(request, run_ids)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

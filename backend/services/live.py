@@ -20,3 +20,12 @@ def publish(request: Request, tenant_id: str, run_id: str, events: list[NewEvent
         from_thread.run(event_log.append, tenant_id, run_id, events)
     except Exception:  # an unreachable event store must not fail the request
         log.warning("could not publish %d event(s) of run %s", len(events), run_id)
+
+
+def forget(request: Request, run_ids: list[str]) -> None:
+    """Drop the live copies of deleted runs' events (the database's went with the runs)."""
+    event_log: EventLog = request.app.state.event_log
+    try:
+        from_thread.run(event_log.forget, run_ids)
+    except Exception:  # an unreachable event store must not fail the request
+        log.warning("could not drop the live events of %d deleted run(s)", len(run_ids))

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.errors import ApiError
 from backend.services.threads import delete_thread, expired_thread_ids
 from core.db import AllTenants, TenantScope, scoped_session
+from core.events import EventLog
 from core.models import Thread
 from core.objectstore import ObjectStore
 
@@ -18,10 +19,15 @@ log = logging.getLogger("agent_runtime.api")
 
 
 class ThreadSweeper:
-    def __init__(self, database: Engine, store: ObjectStore, interval_seconds: float) -> None:
+    def __init__(
+        self, database: Engine, store: ObjectStore, events: EventLog, interval_seconds: float
+    ) -> None:
         self.database = database
         self.store = store
+        self.events = events
         self.interval = interval_seconds
+        # The deleted runs whose live events (e.g. Redis streams) are still to be dropped.
+        self.deleted_runs: list[str] = []
 
     def sweep(self) -> int:
         """One pass; the number of threads deleted."""
@@ -33,7 +39,7 @@ class ThreadSweeper:
                 continue
             with scoped_session(self.database, TenantScope(thread.tenant_id)) as session:
                 try:
-                    delete_thread(session, self.store, thread_id)
+                    self.deleted_runs += delete_thread(session, self.store, thread_id)
                 except ApiError:  # gone meanwhile, or a run was added: it is no longer idle
                     session.rollback()
                     continue
@@ -46,6 +52,8 @@ class ThreadSweeper:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.sweep)
+                deleted, self.deleted_runs = self.deleted_runs, []
+                await self.events.forget(deleted)
             except SQLAlchemyError as exc:  # the database is down: try again next time
                 log.warning("could not look for expired threads: %s", exc.__class__.__name__)
             except Exception:

@@ -348,9 +348,10 @@ def steps_by_run(session: Session, run_ids: list[str]) -> dict[str, list[RunStep
     return grouped
 
 
-def delete_thread(session: Session, store: ObjectStore, thread_id: str) -> None:
+def delete_thread(session: Session, store: ObjectStore, thread_id: str) -> list[str]:
     """Everything of the thread: runs, steps, approvals, events, trace rows, artifacts and
-    stored payloads. A thread with an active run is a 409 (cancel it first)."""
+    stored payloads; returns the deleted runs' ids. A thread with an active run is a 409
+    (cancel it first)."""
     thread = get_thread(session, thread_id)
     runs = thread_runs(session, thread.id)
     active = [run for run in runs if not RunStatus(run.status).is_terminal]
@@ -375,6 +376,7 @@ def delete_thread(session: Session, store: ObjectStore, thread_id: str) -> None:
             store.delete(key)
         except Exception:  # noqa: S112  (an object already gone is what we wanted)
             continue
+    return run_ids
 
 
 def expired_thread_ids(session: Session, limit: int = 100) -> list[str]:
