@@ -8,7 +8,6 @@ replaces what was streamed.
 """
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
@@ -19,6 +18,7 @@ from notebooks.agents import LATEST, resolve_agent
 from notebooks.chat_render import conversation_html, live_turn_html, thread_html
 from notebooks.render import approval_html, decisions_html, message_html
 from notebooks.runner import EXPIRY_REDRAW_SECONDS, approval_request
+from notebooks.shown_widget import ShownWidget
 
 HIDDEN, SHOWN = "none", ""
 
@@ -28,7 +28,7 @@ def _version(version: int | str) -> int | str:
     return int(version) if isinstance(version, str) and version.isdigit() else version
 
 
-class ChatWidget:
+class ChatWidget(ShownWidget):
     """A chat with `agent` (an id or a name) on a thread: `thread_id` continues one; without it a
     thread is created with the first message (metadata `{"agent": <name>}`).
 
@@ -113,16 +113,6 @@ class ChatWidget:
         self.reject_button.on_click(
             lambda _b: self._report(lambda: self.reject(self.comment_box.value or None))
         )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _report(self, action: Callable[[], object]) -> None:
-        """Button handlers show a failure in the widget: nobody would see it raised."""
-        try:
-            action()
-        except Exception as exc:
-            self._say(f"{type(exc).__name__}: {exc}", error=True)
 
     def _say(self, message: str, error: bool = False) -> None:
         with self._lock:

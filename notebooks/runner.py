@@ -14,7 +14,6 @@ so its "expires in 4 min" counts down.
 """
 
 import threading
-from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -24,6 +23,7 @@ from client.api import AgentRuntimeClient, ApiError
 from client.run_state import APPROVAL, EVERYTHING, Approval, Change, Event, RunState
 from notebooks.agents import LATEST, resolve_agent
 from notebooks.runner_view import RunnerWidgets
+from notebooks.shown_widget import ShownWidget
 
 EXPIRY_REDRAW_SECONDS = 20.0  # how often a pending approval's "expires in 4 min" is redrawn
 
@@ -40,7 +40,7 @@ def approval_request(approval: Approval) -> dict[str, Any]:
     }
 
 
-class AgentRunner(RunnerWidgets):
+class AgentRunner(RunnerWidgets, ShownWidget):
     """A widget that runs an agent (an id or a name; the first agent if None) and shows it live.
 
     The client defaults to AGENT_RUNTIME_URL and AGENT_RUNTIME_TOKEN. Display it as the last
@@ -80,16 +80,6 @@ class AgentRunner(RunnerWidgets):
         self.reject_button.on_click(
             lambda _b: self._report(lambda: self.reject(self.comment_box.value or None))
         )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _report(self, action: Callable[[], object]) -> None:
-        """Button handlers show a failure in the widget: nobody would see it raised."""
-        try:
-            action()
-        except Exception as exc:
-            self._say(f"{type(exc).__name__}: {exc}", error=True)
 
     def _say(self, message: str, error: bool = False) -> None:
         with self._lock:
