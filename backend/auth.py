@@ -125,7 +125,9 @@ class Authenticator:
 
     def authenticate(self, token: str | None, acting_tenant: str | None) -> Principal:
         if not token:
-            raise unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+            raise unauthorized(
+                "missing credentials: send 'Authorization: Bearer <token>' or 'x-api-key: <key>'"
+            )
         # A fresh session: nothing loaded across tenants here may linger in the request's session.
         with Session(self.engine) as session:
             set_scope(session, AllTenants())

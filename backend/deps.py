@@ -4,18 +4,25 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from backend.auth import Authenticator, Principal
 from backend.errors import forbidden
+from backend.services.run_follow import Sources
 from backend.settings import Settings
 from core.db import TenantScope, set_scope
 from core.models import Role
 from core.objectstore import ObjectStore
 
 bearer = HTTPBearer(auto_error=False, description="An API key (`ark_...`) or an OIDC access token.")
+# What LangGraph's SDK sends its API key in; the same keys and tokens as the bearer.
+api_key_header = APIKeyHeader(
+    name="x-api-key",
+    auto_error=False,
+    description="An API key (`ark_...`) or an OIDC access token, as LangGraph's SDK sends it.",
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -41,17 +48,30 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    x_api_key: Annotated[str | None, Depends(api_key_header)],
     x_tenant_id: Annotated[
         str | None,
         Header(description="Platform admins: the tenant (id or name) to act in."),
     ] = None,
 ) -> Principal:
     authenticator: Authenticator = request.app.state.authenticator
-    token = credentials.credentials if credentials else None
+    token = credentials.credentials if credentials else x_api_key
     return authenticator.authenticate(token, x_tenant_id)
 
 
+def get_follow_sources(request: Request) -> Sources:
+    """What a stream following a run reads: the app's event log, database and authenticator."""
+    settings = get_settings(request)
+    return Sources(
+        request.app.state.event_log,
+        request.app.state.engine,
+        request.app.state.authenticator,
+        settings.sse_heartbeat_seconds,
+    )
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+FollowSourcesDep = Annotated[Sources, Depends(get_follow_sources)]
 ObjectStoreDep = Annotated[ObjectStore, Depends(get_object_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -26,6 +26,7 @@ from backend.routes import (
     threads,
     versions,
 )
+from backend.routes import langgraph as langgraph_api
 from backend.services.engine import RunEngine
 from backend.services.run_starter import RunStarter
 from backend.services.thread_sweeper import ThreadSweeper
@@ -91,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for resource in resources:
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     app.include_router(stats.router, responses=ERROR_RESPONSES)
+    app.include_router(
+        langgraph_api.router, prefix=settings.langgraph_api_prefix, responses=ERROR_RESPONSES
+    )
     return app
 
 

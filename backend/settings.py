@@ -31,6 +31,13 @@ class Settings(CommonSettings):
         default=15.0, gt=0, validation_alias="SSE_HEARTBEAT_SECONDS"
     )
 
+    # Where the LangGraph-compatible API is mounted (LangGraph SDK clients take it as their URL).
+    langgraph_api_prefix: str = Field(
+        default="/langgraph",
+        pattern=r"^(/[A-Za-z0-9._~-]+)+$",
+        validation_alias="LANGGRAPH_API_PREFIX",
+    )
+
     oidc_issuer: str | None = Field(default=None, validation_alias="OIDC_ISSUER")
     oidc_audience: str | None = Field(default=None, validation_alias="OIDC_AUDIENCE")
     # Claim paths may be dotted, e.g. Keycloak's "realm_access.roles".

@@ -21,9 +21,9 @@ import redis
 from fastapi import FastAPI
 
 from backend.auth import Authenticator, Principal
-from backend.routes.events import CREDENTIAL_ENDED
 from backend.services import agents, runs
 from backend.services.bootstrap import ensure_admin_key
+from backend.services.run_follow import CREDENTIAL_ENDED
 from backend.settings import Settings
 from client import AgentRuntimeClient
 from core.db import AllTenants, TenantScope, make_engine, scoped_session

@@ -2,17 +2,14 @@
 
 from typing import Annotated
 
-from anyio import from_thread
 from fastapi import APIRouter, Depends, Query, Request
 
 from backend.deps import CanRead, CanWrite, TenantSessionDep
-from backend.errors import ApiError, ErrorResponse
+from backend.errors import ErrorResponse
 from backend.pagination import Page, PageParams, page_params
 from backend.routes.path_params import ApprovalId, RunId
+from backend.routes.run_actions import deliver_decision
 from backend.services import approvals as service
-from backend.services.engine import EngineUnavailableError, RunEngine
-from backend.services.live import publish
-from core.contract import ApprovalDecided
 from core.models import ApprovalDecide, ApprovalPublic, ApprovalStatus
 
 router = APIRouter(tags=["approvals"])
@@ -73,16 +70,5 @@ def decide_approval(
     approval, events = service.decide(
         session, run_id, approval_id, body, principal.subject, principal.display_name or None
     )
-    publish(request, principal.tenant_id, approval.run_id, events)
-    engine: RunEngine = request.app.state.run_engine
-    decided = ApprovalDecided(approval.id, ApprovalStatus(approval.status).value)
-    try:
-        from_thread.run(engine.signal_approval, approval.run_id, decided)
-    except EngineUnavailableError as exc:
-        raise ApiError(
-            503,
-            "engine_unavailable",
-            f"the decision is recorded but the run could not be told ({exc}); "
-            "repeat this request to deliver it",
-        ) from None
+    deliver_decision(request, principal.tenant_id, approval, events)
     return ApprovalPublic.model_validate(approval)

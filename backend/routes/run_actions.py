@@ -7,13 +7,16 @@ from anyio import from_thread
 from fastapi import Request
 from sqlmodel import Session
 
+from backend.auth import Principal
 from backend.errors import ApiError
 from backend.services import runs as service
+from backend.services import threads
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
-from core.events import run_ended_event, status_event
-from core.models import Run, RunStatus
-from core.observability import RUNS_FINISHED
+from core.contract import ApprovalDecided
+from core.events import NewEvent, run_ended_event, status_event
+from core.models import Approval, ApprovalStatus, Run, RunStatus, ThreadRunCreate
+from core.observability import RUNS_FINISHED, RUNS_STARTED
 from core.thread_queue import may_start_now, workflow_input
 
 log = logging.getLogger("agent_runtime.api")
@@ -51,3 +54,41 @@ def stop(request: Request, session: Session, tenant_id: str, run: Run, moved: bo
     if not running and service.mark_cancelled(session, run):
         RUNS_FINISHED.labels(RunStatus.cancelled.value).inc()
         publish(request, tenant_id, run.id, [run_ended_event(run)])
+
+
+def add_thread_run(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    thread_id: str,
+    body: ThreadRunCreate,
+    steps_per_execution: int,
+) -> Run:
+    """Add a run to the thread by its multitask strategy, stop the runs that strategy cancels,
+    and start the new one if it is its turn."""
+    added = threads.add_run(
+        session, thread_id, body, principal.subject, principal.display_name or None
+    )
+    for cancelled in added.cancelled:
+        stop(request, session, principal.tenant_id, cancelled, moved=True)
+    start_if_its_turn(request, session, added.run, steps_per_execution)
+    RUNS_STARTED.inc()
+    return added.run
+
+
+def deliver_decision(
+    request: Request, tenant_id: str, approval: Approval, events: list[NewEvent]
+) -> None:
+    """Publish a recorded decision's events and tell the run's workflow. An unreachable engine
+    is a 503: the decision stands, and repeating it delivers it."""
+    publish(request, tenant_id, approval.run_id, events)
+    decided = ApprovalDecided(approval.id, ApprovalStatus(approval.status).value)
+    try:
+        from_thread.run(run_engine(request).signal_approval, approval.run_id, decided)
+    except EngineUnavailableError as exc:
+        raise ApiError(
+            503,
+            "engine_unavailable",
+            f"the decision is recorded but the run could not be told ({exc}); "
+            "repeat this request to deliver it",
+        ) from None

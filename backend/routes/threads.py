@@ -9,7 +9,7 @@ from backend.deps import CanRead, CanWrite, ObjectStoreDep, SettingsDep, TenantS
 from backend.errors import invalid
 from backend.pagination import Page, PageParams, page_params
 from backend.routes.path_params import ThreadId
-from backend.routes.run_actions import start_if_its_turn, stop
+from backend.routes.run_actions import add_thread_run
 from backend.services import thread_state
 from backend.services import threads as service
 from backend.services.live import forget
@@ -22,7 +22,6 @@ from core.models import (
     ThreadUpdate,
 )
 from core.models.thread import ThreadState, ThreadTurn
-from core.observability import RUNS_STARTED
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -125,14 +124,10 @@ def create_thread_run(
 ) -> RunPublic:
     """Continue the conversation: a run that sees the thread's earlier runs. 202 with the run,
     `queued` until it starts (after the active run, with `enqueue`, `interrupt` or `rollback`)."""
-    added = service.add_run(
-        session, thread_id, body, principal.subject, principal.display_name or None
+    run = add_thread_run(
+        request, session, principal, thread_id, body, settings.run_steps_per_execution
     )
-    for cancelled in added.cancelled:
-        stop(request, session, principal.tenant_id, cancelled, moved=True)
-    start_if_its_turn(request, session, added.run, settings.run_steps_per_execution)
-    RUNS_STARTED.inc()
-    return RunPublic.of(added.run)
+    return RunPublic.of(run)
 
 
 @router.get("/{thread_id}/runs")

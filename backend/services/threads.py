@@ -55,7 +55,7 @@ def _latest_status(thread_id: Any) -> ScalarSelect[Any]:
     )
 
 
-def _status_is(status: ThreadStatus) -> ColumnElement[bool]:
+def status_is(status: ThreadStatus) -> ColumnElement[bool]:
     """The SQL for "the thread is in `status`", from its runs (as `ThreadStatus` says)."""
     thread_id = col(Thread.id)
     waiting = _holding(thread_id, (RunStatus.awaiting_approval,))
@@ -191,7 +191,7 @@ def list_threads(
     if filters.agent_id:
         statement = statement.where(col(Thread.agent_id) == filters.agent_id)
     if filters.status:
-        statement = statement.where(_status_is(filters.status))
+        statement = statement.where(status_is(filters.status))
     for key, value in (filters.metadata or {}).items():
         statement = statement.where(col(Thread.meta)[key].as_string() == value)
     if params.cursor is not None:
@@ -313,6 +313,7 @@ def add_run(
         version_number=version.number,
         input=run_input,
         context=body.context,
+        meta=body.metadata,
         created_by=created_by,
         created_by_name=created_by_name,
         thread_id=thread.id,

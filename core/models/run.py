@@ -109,6 +109,11 @@ class Run(TenantOwned, table=True):
     )
     # Cancelled by a `rollback`: its messages leave the thread's conversation.
     rolled_back: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # Free-form labels given when it was created (`metadata` is taken by SQLAlchemy's base).
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column("metadata", JSONType, nullable=False, server_default="{}"),
+    )
 
 
 class RunStep(TenantOwned, table=True):
@@ -205,11 +210,18 @@ class RunPublic(SQLModel):
     thread_id: str | None = Field(
         default=None, description="The thread it continues; null for a run on its own."
     )
+    # Served as `metadata` (the name is SQLModel's own on the class).
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        serialization_alias="metadata",
+        description="Free-form labels given when it was created.",
+    )
 
     @classmethod
     def of(cls, run: Run) -> "RunPublic":
         return cls.model_validate(
-            run, update={"version": run.version_number, "usage": Usage.model_validate(run)}
+            run,
+            update={"version": run.version_number, "usage": Usage.model_validate(run)},
         )
 
 

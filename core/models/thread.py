@@ -137,6 +137,9 @@ class ThreadRunCreate(BaseModel):
     context: Annotated[dict[str, Any], json_size_at_most(MAX_CONTEXT_BYTES)] = Field(
         default_factory=dict, description="Free-form facts given to the model with the prompt."
     )
+    metadata: Metadata = Field(
+        default_factory=dict, description="Free-form labels kept on the run."
+    )
     multitask_strategy: MultitaskStrategy = Field(
         default=MultitaskStrategy.reject,
         description="If the thread has an active run: `reject` (409), `enqueue` (start after "
