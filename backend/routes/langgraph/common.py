@@ -18,7 +18,7 @@ from backend.routes.run_actions import add_thread_run, deliver_decision, stop
 from backend.services import runs as our_runs
 from backend.services import threads as our_threads
 from backend.services.langgraph import runs as service
-from backend.services.langgraph.models import RunCreate
+from backend.services.langgraph.models import RunRequest
 from backend.services.langgraph.stream import StreamSubject
 from backend.services.langgraph.streaming import PartId, Reader, parts
 from backend.services.run_follow import CREDENTIAL_ENDED, Sources, open_follower
@@ -58,7 +58,7 @@ def begin(
     principal: Principal,
     settings: Settings,
     thread_id: str | None,
-    body: RunCreate,
+    body: RunRequest,
 ) -> Begun:
     """Start the run a LangGraph request asks for (a stateless one gets a thread of its own),
     or resume the thread's interrupt with its `command`."""

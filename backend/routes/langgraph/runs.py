@@ -26,7 +26,7 @@ from backend.routes.langgraph.common import (
 from backend.routes.run_actions import stop
 from backend.services import runs as our_runs
 from backend.services.langgraph import runs as service
-from backend.services.langgraph.models import RunCreate, StreamMode
+from backend.services.langgraph.models import RunRequest, StreamMode
 from backend.services.langgraph.streaming import last_event_id, outcome
 from backend.services.langgraph.vocabulary import run_shape
 from backend.services.run_follow import Sources
@@ -62,14 +62,14 @@ async def _begin(
     principal: Principal,
     settings: Settings,
     thread_id: str | None,
-    body: RunCreate,
+    body: RunRequest,
 ) -> Begun:
     return await to_thread.run_sync(begin, request, session, principal, settings, thread_id, body)
 
 
 async def _stream(
     request: Request,
-    body: RunCreate,
+    body: RunRequest,
     session: TenantSessionDep,
     principal: Principal,
     settings: Settings,
@@ -87,7 +87,7 @@ async def _stream(
 async def _wait(
     request: Request,
     response: Response,
-    body: RunCreate,
+    body: RunRequest,
     session: TenantSessionDep,
     principal: Principal,
     settings: Settings,
@@ -102,7 +102,7 @@ async def _wait(
 @router.post("/threads/{thread_id}/runs")
 async def create_run(
     thread_id: ThreadId,
-    body: RunCreate,
+    body: RunRequest,
     request: Request,
     response: Response,
     session: TenantSessionDep,
@@ -117,7 +117,7 @@ async def create_run(
 
 @router.post("/runs")
 async def create_stateless_run(
-    body: RunCreate,
+    body: RunRequest,
     request: Request,
     response: Response,
     session: TenantSessionDep,
@@ -135,7 +135,7 @@ async def create_stateless_run(
 )
 async def stream_run(
     thread_id: ThreadId,
-    body: RunCreate,
+    body: RunRequest,
     request: Request,
     session: TenantSessionDep,
     principal: CanWrite,
@@ -148,7 +148,7 @@ async def stream_run(
 
 @router.post("/runs/stream", response_class=EventSourceResponse, responses=STREAM)
 async def stream_stateless_run(
-    body: RunCreate,
+    body: RunRequest,
     request: Request,
     session: TenantSessionDep,
     principal: CanWrite,
@@ -162,7 +162,7 @@ async def stream_stateless_run(
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_run(
     thread_id: ThreadId,
-    body: RunCreate,
+    body: RunRequest,
     request: Request,
     response: Response,
     session: TenantSessionDep,
@@ -177,7 +177,7 @@ async def wait_run(
 
 @router.post("/runs/wait")
 async def wait_stateless_run(
-    body: RunCreate,
+    body: RunRequest,
     request: Request,
     response: Response,
     session: TenantSessionDep,

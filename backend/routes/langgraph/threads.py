@@ -12,8 +12,8 @@ from backend.services.langgraph import state
 from backend.services.langgraph import threads as service
 from backend.services.langgraph.models import (
     HistoryQuery,
+    NewThread,
     ThreadCount,
-    ThreadCreate,
     ThreadPatch,
     ThreadSearch,
 )
@@ -29,7 +29,7 @@ def _shape(session: Any, store: Any, thread: Any) -> dict[str, Any]:
 
 @router.post("/threads")
 def create_thread(
-    body: ThreadCreate, session: TenantSessionDep, principal: CanWrite, store: ObjectStoreDep
+    body: NewThread, session: TenantSessionDep, principal: CanWrite, store: ObjectStoreDep
 ) -> dict[str, Any]:
     """A new thread (`if_exists: do_nothing` returns the existing one of that id)."""
     thread = service.create(session, body, principal.subject, principal.display_name or None)

@@ -21,6 +21,8 @@ LANGGRAPH = ConfigDict(extra="ignore")
 
 
 class AssistantSearch(BaseModel):
+    """A search of the tenant's assistants (agents that can run)."""
+
     model_config = LANGGRAPH
 
     metadata: Metadata | None = Field(default=None, description="Assistants with these labels.")
@@ -35,6 +37,8 @@ class AssistantSearch(BaseModel):
 
 
 class VersionSearch(BaseModel):
+    """A page of an assistant's versions."""
+
     model_config = LANGGRAPH
 
     metadata: Metadata | None = Field(default=None, description="Versions with these labels.")
@@ -43,6 +47,8 @@ class VersionSearch(BaseModel):
 
 
 class Ttl(BaseModel):
+    """A thread's time to live, in LangGraph's terms (minutes)."""
+
     model_config = LANGGRAPH
 
     ttl: Annotated[float, Field(gt=0, le=MAX_TTL_MINUTES)] = Field(
@@ -51,7 +57,9 @@ class Ttl(BaseModel):
     strategy: Literal["delete"] = Field(default="delete", description="Only `delete`.")
 
 
-class ThreadCreate(BaseModel):
+class NewThread(BaseModel):
+    """A thread to create, as LangGraph's SDK sends it."""
+
     model_config = LANGGRAPH
 
     thread_id: str | None = Field(
@@ -66,6 +74,8 @@ class ThreadCreate(BaseModel):
 
 
 class ThreadPatch(BaseModel):
+    """What may change on a thread: metadata keys and the time to live."""
+
     model_config = LANGGRAPH
 
     metadata: Metadata | None = Field(default=None, description="Keys to set.")
@@ -73,6 +83,8 @@ class ThreadPatch(BaseModel):
 
 
 class ThreadSearch(BaseModel):
+    """A search of the tenant's threads."""
+
     model_config = LANGGRAPH
 
     metadata: Metadata | None = Field(default=None, description="Threads with these labels.")
@@ -93,6 +105,8 @@ class ThreadSearch(BaseModel):
 
 
 class ThreadCount(BaseModel):
+    """Which threads to count."""
+
     model_config = LANGGRAPH
 
     metadata: Metadata | None = Field(default=None, description="Threads with these labels.")
@@ -102,6 +116,8 @@ class ThreadCount(BaseModel):
 
 
 class HistoryQuery(BaseModel):
+    """Which states of a thread's history to list."""
+
     model_config = LANGGRAPH
 
     limit: Limit = Field(default=10, description="At most this many states, newest first.")
@@ -113,6 +129,8 @@ class HistoryQuery(BaseModel):
 
 
 class Command(BaseModel):
+    """What a run does instead of taking input: `resume` an interrupt."""
+
     model_config = LANGGRAPH
 
     resume: Any = Field(
@@ -124,7 +142,7 @@ class Command(BaseModel):
     goto: Any = Field(default=None, description="Not supported.")
 
 
-class RunCreate(BaseModel):
+class RunRequest(BaseModel):
     """A run as LangGraph's SDK creates it (background, streamed or waited for)."""
 
     model_config = LANGGRAPH

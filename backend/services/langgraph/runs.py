@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from backend.errors import conflict, invalid, not_found
 from backend.services import approvals
 from backend.services.langgraph.messages import run_input
-from backend.services.langgraph.models import RunCreate
+from backend.services.langgraph.models import RunRequest
 from backend.services.langgraph.state import pending_approvals
 from backend.services.langgraph.vocabulary import RUN_STATUSES
 from backend.services.runs import get_run
@@ -48,7 +48,7 @@ def _version(config: dict[str, Any] | None) -> Any:
     return configurable.get("version", "latest")
 
 
-def refuse_unsupported(body: RunCreate) -> None:
+def refuse_unsupported(body: RunRequest) -> None:
     for name, why in UNSUPPORTED.items():
         if getattr(body, name) not in (None, [], {}):
             raise invalid(name, "body", f"not supported: {why}")
@@ -57,7 +57,7 @@ def refuse_unsupported(body: RunCreate) -> None:
         raise invalid(field, "body", "not supported: a command may only `resume`")
 
 
-def thread_run(body: RunCreate) -> ThreadRunCreate:
+def thread_run(body: RunRequest) -> ThreadRunCreate:
     """The run to add to the thread; errors name the LangGraph field."""
     refuse_unsupported(body)
     if body.input is None:
@@ -116,7 +116,7 @@ def _decisions(resume: Any, waiting: list[Approval]) -> tuple[Approval, Approval
 
 
 def resume(
-    session: Session, thread_id: str, body: RunCreate, decided_by: str, decided_by_name: str | None
+    session: Session, thread_id: str, body: RunRequest, decided_by: str, decided_by_name: str | None
 ) -> Resumed:
     """Decide the approval the thread's run waits for, as `command.resume` says."""
     refuse_unsupported(body)

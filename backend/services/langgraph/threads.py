@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 from backend.errors import invalid
 from backend.services import threads as ours
 from backend.services.langgraph.models import (
+    NewThread,
     ThreadCount,
-    ThreadCreate,
     ThreadPatch,
     ThreadSearch,
     Ttl,
@@ -32,7 +32,7 @@ def _seconds(ttl: Ttl | None) -> int | None:
 
 
 def create(
-    session: Session, body: ThreadCreate, created_by: str, created_by_name: str | None
+    session: Session, body: NewThread, created_by: str, created_by_name: str | None
 ) -> Thread:
     if body.supersteps:
         raise invalid("supersteps", "body", "not supported: a thread's state comes from its runs")
