@@ -40,6 +40,13 @@ class CommonSettings(BaseSettings):
     run_steps_per_execution: int = Field(
         default=200, ge=2, validation_alias="RUN_STEPS_PER_EXECUTION"
     )
+    # Tools (and the MCP servers a version names) may reach loopback and private networks,
+    # never cloud metadata endpoints: the worker calling them and the API pinning them.
+    tool_allow_private_networks: bool = Field(
+        default=False, validation_alias="TOOL_ALLOW_PRIVATE_NETWORKS"
+    )
+    # MCP servers over stdio start a local command: only where this allows it.
+    mcp_allow_stdio: bool = Field(default=False, validation_alias="MCP_ALLOW_STDIO")
     langfuse_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("LANGFUSE_BASE_URL", "LANGFUSE_HOST")
     )

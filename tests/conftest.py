@@ -113,6 +113,8 @@ def engine_env(
         "AGENT_RUNTIME_DATA_DIR": str(tmp_path_factory.mktemp("worker")),
         # Tests' tool endpoints listen on loopback.
         "TOOL_ALLOW_PRIVATE_NETWORKS": "true",
+        # Tests start MCP servers over stdio.
+        "MCP_ALLOW_STDIO": "true",
     }
     log = tmp_path_factory.mktemp("worker-log") / "worker.log"
     with running_worker(env, log):

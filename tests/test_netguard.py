@@ -10,7 +10,7 @@ import httpcore
 import httpx
 import pytest
 
-from worker.netguard import DestinationRefusedError, guarded_client, is_allowed
+from core.netguard import DestinationRefusedError, guarded_client, is_allowed
 
 REFUSED_UNLESS_PRIVATE_ALLOWED = [
     "127.0.0.1",

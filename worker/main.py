@@ -63,6 +63,7 @@ def build_worker(
         events=events,
         inline_limit=settings.payload_inline_limit_bytes,
         allow_private_networks=settings.tool_allow_private_networks,
+        mcp_allow_stdio=settings.mcp_allow_stdio,
         max_response_bytes=settings.tool_max_response_bytes,
         tracing=tracing_enabled(settings),
         steps_per_execution=settings.run_steps_per_execution,

@@ -25,10 +25,6 @@ class WorkerSettings(CommonSettings):
     model_timeout_seconds: float = Field(default=120.0, validation_alias="MODEL_TIMEOUT_SECONDS")
     # JSON: {"openai:gpt-4o": {"input": 2.5, "output": 10}, ...} in USD per million tokens.
     model_prices: str | None = Field(default=None, validation_alias="MODEL_PRICES")
-    # Tools may reach loopback and private networks (never cloud metadata endpoints).
-    tool_allow_private_networks: bool = Field(
-        default=False, validation_alias="TOOL_ALLOW_PRIVATE_NETWORKS"
-    )
     # The largest answer an HTTP tool reads; larger ones fail the call.
     tool_max_response_bytes: int = Field(
         default=16 * 1024 * 1024, gt=0, validation_alias="TOOL_MAX_RESPONSE_BYTES"

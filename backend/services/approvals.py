@@ -71,7 +71,7 @@ def get_approval(session: Session, approval_id: str, run_id: str | None = None) 
 def _check_arguments(session: Session, run: Run, tool_name: str, arguments: dict[str, Any]) -> None:
     version = session.get(AgentVersion, run.version_id)
     assert version is not None
-    tool = next((t for t in version.agent_config().tools if t.name == tool_name), None)
+    tool = version.agent_config().find_tool(tool_name)
     if tool is None:
         raise invalid("arguments", "body", f"the run's version has no tool {tool_name!r}")
     schema = tool_parameters(tool)

@@ -76,7 +76,7 @@ def model_request(
         "messages": [_message(entry) for entry in entries if entry.role != "system"],
         "tools": [
             {"name": t.name, "description": tool_description(t), "parameters": tool_parameters(t)}
-            for t in config.tools
+            for t in config.callable_tools()
         ],
         "parameters": config.model.parameters.model_dump(mode="json", exclude={"script"}),
     }

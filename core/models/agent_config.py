@@ -10,9 +10,15 @@ from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from core.models.headers import HeaderName as HeaderName
+from core.models.headers import HeaderValue as HeaderValue
+from core.models.headers import SecretRef as SecretRef
 from core.models.limits import MAX_METADATA_BYTES, MAX_TOOL_PARAMETERS_BYTES, json_size_at_most
+from core.models.mcp_tools import McpServer as McpServer
+from core.models.mcp_tools import McpTool as McpTool
+from core.models.mcp_tools import pinned_tools
 from core.models.model_spec import ModelProvider as ModelProvider
 from core.models.model_spec import ModelSpec as ModelSpec
 from core.models.model_spec import StrictModel as _Strict
@@ -114,34 +120,6 @@ class BuiltinTool(_Strict):
         return name
 
 
-class SecretRef(_Strict):
-    """A header value read from the worker's environment at call time, never stored."""
-
-    secret: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Worker env var to read.")
-
-
-# RFC 9110 field names are tokens; values may not hold control characters (but tab), which
-# would let a configuration inject headers or split the request.
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
-_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def _header_name(name: str) -> str:
-    if not _HEADER_NAME.match(name):
-        raise ValueError("a header name is letters, digits and !#$%&'*+.^_`|~- only")
-    return name
-
-
-def _header_value(value: "str | SecretRef") -> "str | SecretRef":
-    if isinstance(value, str) and _HEADER_VALUE_FORBIDDEN.search(value):
-        raise ValueError("a header value may not contain control characters (CR, LF, NUL...)")
-    return value
-
-
-HeaderName = Annotated[str, AfterValidator(_header_name)]
-HeaderValue = Annotated[str | SecretRef, AfterValidator(_header_value)]
-
-
 class HttpTool(_Strict):
     """An endpoint of yours the model may call, with arguments checked against `parameters`."""
 
@@ -208,24 +186,41 @@ class HttpTool(_Strict):
         return url
 
 
-Tool = Annotated[BuiltinTool | HttpTool, Field(discriminator="type")]
+Tool = Annotated[BuiltinTool | HttpTool | McpServer, Field(discriminator="type")]
+# One tool the model may call: a configured one, or one of an MCP server's pinned tools.
+CallableTool = BuiltinTool | HttpTool | McpTool
 
 
-def tool_description(tool: BuiltinTool | HttpTool) -> str:
+def tool_description(tool: CallableTool) -> str:
     """What the model is told a tool does."""
+    if isinstance(tool, McpTool):
+        return tool.definition.description or f"{tool.definition.name} ({tool.server.name})"
     if isinstance(tool, HttpTool):
         return tool.description or f"{tool.method} {tool.url}"
     return str(BUILTIN_TOOLS[tool.name]["description"])
 
 
-def tool_parameters(tool: BuiltinTool | HttpTool) -> dict[str, Any]:
+def tool_parameters(tool: CallableTool) -> dict[str, Any]:
     """The JSON schema a tool's arguments must match."""
+    if isinstance(tool, McpTool):
+        return tool.definition.input_schema
     if isinstance(tool, HttpTool):
         return tool.parameters
     return dict(BUILTIN_TOOLS[tool.name]["parameters"])
 
 
-TOOL_TYPES = frozenset({"builtin", "http"})
+def expand(tools: list[BuiltinTool | HttpTool | McpServer]) -> list[CallableTool]:
+    """Every tool the model is offered: MCP server entries give their pinned tools."""
+    expanded: list[CallableTool] = []
+    for tool in tools:
+        if isinstance(tool, McpServer):
+            expanded.extend(pinned_tools(tool))
+        else:
+            expanded.append(tool)
+    return expanded
+
+
+TOOL_TYPES = frozenset({"builtin", "http", "mcp"})
 
 
 class Limits(_Strict):
@@ -289,7 +284,8 @@ class AgentConfig(_Strict):
     tools: list[Tool] = Field(
         default_factory=list,
         max_length=128,
-        description="Tools the model may call: built-in ones or HTTP endpoints; names unique.",
+        description="Tools the model may call: built-in ones, HTTP endpoints or MCP servers; "
+        "names unique.",
     )
     limits: Limits = Field(default_factory=Limits, description="What one run may use.")
     metadata: Annotated[dict[str, Any], json_size_at_most(MAX_METADATA_BYTES)] = Field(
@@ -303,14 +299,24 @@ class AgentConfig(_Strict):
     @field_validator("tools")
     @classmethod
     def _unique_tool_names(
-        cls, tools: list[BuiltinTool | HttpTool]
-    ) -> list[BuiltinTool | HttpTool]:
+        cls, tools: list[BuiltinTool | HttpTool | McpServer]
+    ) -> list[BuiltinTool | HttpTool | McpServer]:
+        entries = [tool.name for tool in tools if isinstance(tool, McpServer)]
+        if len(entries) != len(set(entries)):
+            raise ValueError("two MCP server entries have the same name")
         seen: set[str] = set()
-        for tool in tools:
+        for tool in expand(tools):
             if tool.name in seen:
                 raise ValueError(f"the tool name {tool.name!r} is used twice")
             seen.add(tool.name)
         return tools
+
+    def callable_tools(self) -> list[CallableTool]:
+        """The tools the model is offered, MCP servers' pinned tools included."""
+        return expand(self.tools)
+
+    def find_tool(self, name: str) -> CallableTool | None:
+        return next((tool for tool in self.callable_tools() if tool.name == name), None)
 
     def config_dict(self) -> dict[str, Any]:
         """The configuration alone, as JSON-ready data (subclasses may carry more)."""

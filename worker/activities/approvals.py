@@ -43,7 +43,7 @@ class ApprovalSteps(StepRecorder):
             self._read_payloads(session, [model_step])
             call = (model_step.output or {})["tool_calls"][request.call_index]
             spec = next((s for s in pinned.tool_specs if s.name == call["name"]), None)
-            tool = next((t for t in pinned.config.tools if t.name == call["name"]), None)
+            tool = pinned.config.find_tool(call["name"])
             if spec is None or tool is None or "__invalid_json__" in call["arguments"]:
                 return ApprovalRequested(None, status="not_needed"), []
             try:

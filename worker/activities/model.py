@@ -223,7 +223,7 @@ class DeltaBuffer:
 
 def _model_result(step: RunStep, config: AgentConfig) -> ModelStepResult:
     calls = (step.output or {}).get("tool_calls", [])
-    gated = {tool.name for tool in config.tools if tool.requires_approval}
+    gated = {tool.name for tool in config.callable_tools() if tool.requires_approval}
     return ModelStepResult(
         seq=step.seq,
         tool_names=[call["name"] for call in calls],

@@ -95,6 +95,7 @@ class StepRecorder:
         events: EventLog,
         inline_limit: int = DEFAULT_INLINE_LIMIT_BYTES,
         allow_private_networks: bool = False,
+        mcp_allow_stdio: bool = False,
         max_response_bytes: int = HTTP_TOOL_MAX_RESPONSE_BYTES,
         tracing: bool = False,
         steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
@@ -106,6 +107,7 @@ class StepRecorder:
         self.events = events
         self.inline_limit = inline_limit
         self.allow_private_networks = allow_private_networks
+        self.mcp_allow_stdio = mcp_allow_stdio
         self.max_response_bytes = max_response_bytes
         self.tracing = tracing
         self.steps_per_execution = steps_per_execution
@@ -146,7 +148,7 @@ class StepRecorder:
             version = session.get(AgentVersion, version_id)
             assert version is not None
             config = version.agent_config()
-            pinned = PinnedVersion(config, [tool_spec(tool) for tool in config.tools])
+            pinned = PinnedVersion(config, [tool_spec(tool) for tool in config.callable_tools()])
             _remember(self._versions, version_id, pinned)
         return pinned
 

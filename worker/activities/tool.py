@@ -62,7 +62,7 @@ class ToolSteps(StepRecorder):
         if existing is not None and existing.status != StepStatus.running:
             return ToolStepResult(seq, existing.status == StepStatus.succeeded)
         await self._publish(tenant_id, run_id, deferred)
-        tool = next((t for t in config.tools if t.name == call["name"]), None)
+        tool = config.find_tool(call["name"])
         arguments: dict[str, Any] = call["arguments"]
         recorded_input: dict[str, Any] = {"call_id": call["id"], "arguments": arguments}
         result: Any = None
@@ -88,6 +88,7 @@ class ToolSteps(StepRecorder):
                 tool,
                 attempt=attempt,
                 allow_private_networks=self.allow_private_networks,
+                allow_stdio=self.mcp_allow_stdio,
                 artifacts=RunArtifacts(self, step_input.tenant_id, step_input.run_id, seq),
             )
             result = await self._with_heartbeat(

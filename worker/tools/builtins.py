@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from core.models.agent_config import BUILTIN_TOOLS, BuiltinTool
-from worker.netguard import DestinationRefusedError, guarded_client
+from core.netguard import DestinationRefusedError, guarded_client
 from worker.tools.context import ToolContext, ToolFunction
 from worker.tools.http import parse_url, read_limited
 from worker.types import ToolError

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.models.agent_config import BuiltinTool, HttpTool
+from core.models.agent_config import CallableTool
 
 
 class ArtifactSink(Protocol):
@@ -18,10 +18,12 @@ class ArtifactSink(Protocol):
 class ToolContext:
     run_id: str
     seq: int
-    tool: BuiltinTool | HttpTool
+    tool: CallableTool
     # The activity's attempt: above 1, an earlier attempt may already have sent the call.
     attempt: int = 1
     allow_private_networks: bool = False
+    # MCP servers over stdio may be started (MCP_ALLOW_STDIO).
+    allow_stdio: bool = False
     # Where `{"secret": NAME}` header values are read from: the worker's environment.
     secrets: Mapping[str, str] = field(default_factory=lambda: os.environ)
     artifacts: ArtifactSink | None = None

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from core.models.agent_config import URL_PLACEHOLDER, HttpTool, SecretRef
-from worker.netguard import DestinationRefusedError, guarded_client
+from core.netguard import DestinationRefusedError, guarded_client
 from worker.tools.context import ToolContext
 from worker.types import ToolError
 

@@ -4,8 +4,9 @@ schema, and dispatch to a built-in or a configured HTTP tool."""
 from typing import Any
 
 from core.models.agent_config import (
-    BuiltinTool,
+    CallableTool,
     HttpTool,
+    McpTool,
     tool_description,
     tool_parameters,
 )
@@ -13,10 +14,11 @@ from core.tool_arguments import argument_errors
 from worker.tools.builtins import REGISTRY
 from worker.tools.context import ToolContext
 from worker.tools.http import HTTP_TOOL_MAX_RESPONSE_BYTES, call_http_tool
+from worker.tools.mcp import call_mcp_tool
 from worker.types import ToolError, ToolSpec
 
 
-def tool_spec(tool: BuiltinTool | HttpTool) -> ToolSpec:
+def tool_spec(tool: CallableTool) -> ToolSpec:
     return ToolSpec(tool.name, tool_description(tool), tool_parameters(tool))
 
 
@@ -30,7 +32,7 @@ def validate_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> None:
 
 
 async def execute(
-    tool: BuiltinTool | HttpTool,
+    tool: CallableTool,
     arguments: dict[str, Any],
     context: ToolContext,
     *,
@@ -43,6 +45,8 @@ async def execute(
     if "__invalid_json__" in arguments:
         raise ToolError(f"the arguments for {tool.name} were not valid JSON")
     validate_arguments(tool_spec(tool), arguments)
+    if isinstance(tool, McpTool):
+        return await call_mcp_tool(tool, arguments, context)
     if isinstance(tool, HttpTool):
         return await call_http_tool(tool, arguments, context, max_response_bytes)
     return await REGISTRY[tool.name](arguments, context)

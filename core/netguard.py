@@ -11,10 +11,14 @@ import socket
 from collections.abc import Iterable
 from functools import cache
 from ssl import SSLContext
+from types import ModuleType
+from typing import Any
 
 import anyio
 import httpcore
+import httpcore2
 import httpx
+import httpx2
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -115,16 +119,16 @@ def check_address(host: str, address: str, *, allow_private_networks: bool) -> N
         raise DestinationRefusedError(host, address, metadata=is_metadata(address))
 
 
-async def resolve(host: str, port: int) -> list[str]:
+async def resolve(host: str, port: int, core: ModuleType = httpcore) -> list[str]:
     """Every address `host` resolves to, in the resolver's order, without repeats."""
     try:
         answers = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise httpcore.ConnectError(f"could not resolve {host}: {exc.strerror}") from None
+        raise core.ConnectError(f"could not resolve {host}: {exc.strerror}") from None
     except (UnicodeError, ValueError, OverflowError, OSError) as exc:
         # A name the resolver cannot even encode (an over-long label, say): as unresolvable.
         # Only httpcore's errors become httpx's, which a tool reports to the model.
-        raise httpcore.ConnectError(f"could not resolve {host!r}: {exc}") from None
+        raise core.ConnectError(f"could not resolve {host!r}: {exc}") from None
     addresses: list[str] = []
     for *_, sockaddr in answers:
         address = str(sockaddr[0])
@@ -134,11 +138,14 @@ async def resolve(host: str, port: int) -> list[str]:
 
 
 class GuardedNetworkBackend(AsyncNetworkBackend):
-    """httpcore's default backend, connecting only to addresses the policy allows."""
+    """httpcore's default backend, connecting only to addresses the policy allows. `core` is
+    httpcore, or httpcore2 for httpx2 clients (the MCP SDK's): the same interface, each with
+    its own error classes."""
 
-    def __init__(self, *, allow_private_networks: bool) -> None:
+    def __init__(self, *, allow_private_networks: bool, core: ModuleType = httpcore) -> None:
         self.allow_private_networks = allow_private_networks
-        self._backend = httpcore.AnyIOBackend()
+        self._core = core
+        self._backend: Any = core.AnyIOBackend()
 
     async def connect_tcp(
         self,
@@ -148,31 +155,33 @@ class GuardedNetworkBackend(AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> AsyncNetworkStream:
+        core = self._core
         check_hostname(host)
         if not 0 < port < 65536:
             # httpx takes any number (from a URL or a redirect); the socket layer would not.
-            raise httpcore.ConnectError(f"{port} is not a TCP port")
+            raise core.ConnectError(f"{port} is not a TCP port")
         try:
             with anyio.fail_after(timeout):
-                addresses = await resolve(host, port)
+                addresses = await resolve(host, port, core)
         except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+            raise core.ConnectTimeout(f"resolving {host} timed out") from None
         # All of them, not just the first: a name that also points inward is not trusted.
         for address in addresses:
             check_address(host, address, allow_private_networks=self.allow_private_networks)
-        failure: Exception = httpcore.ConnectError(f"{host} resolved to no address")
+        failure: Exception = core.ConnectError(f"{host} resolved to no address")
         for address in addresses:
             try:
                 # The IP, not the name: no second resolution. TLS still verifies and sends
                 # SNI for the name, since httpcore's start_tls takes it from the URL's origin.
-                return await self._backend.connect_tcp(
+                stream: AsyncNetworkStream = await self._backend.connect_tcp(
                     address,
                     port,
                     timeout=timeout,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                return stream
+            except (core.ConnectError, core.ConnectTimeout) as exc:
                 failure = exc
         raise failure
 
@@ -229,5 +238,34 @@ def guarded_client(
         follow_redirects=follow_redirects,
         max_redirects=max_redirects,
         # A proxy from HTTP(S)_PROXY would connect on our behalf and skip the check.
+        trust_env=False,
+    )
+
+
+class GuardedTransport2(httpx2.AsyncHTTPTransport):
+    """`GuardedTransport` for httpx2, the HTTP stack of the MCP SDK."""
+
+    def __init__(self, *, allow_private_networks: bool) -> None:
+        tls = httpx2.create_ssl_context(trust_env=False)
+        super().__init__(verify=tls, trust_env=False)
+        backend = GuardedNetworkBackend(
+            allow_private_networks=allow_private_networks, core=httpcore2
+        )
+        self._pool = httpcore2.AsyncConnectionPool(
+            ssl_context=tls,
+            http1=True,
+            http2=False,
+            network_backend=backend,  # type: ignore[arg-type]  # httpcore2 has the same interface
+        )
+
+
+def guarded_client2(
+    allow_private_networks: bool, timeout: float, headers: dict[str, str]
+) -> httpx2.AsyncClient:
+    """An httpx2 client (for the MCP SDK) whose every connection is checked, no proxy."""
+    return httpx2.AsyncClient(
+        transport=GuardedTransport2(allow_private_networks=allow_private_networks),
+        timeout=httpx2.Timeout(timeout, read=max(timeout, 300.0)),
+        headers=headers,
         trust_env=False,
     )
