@@ -211,12 +211,16 @@ def dev(
     names it); 2 a port is taken; 130 Ctrl-C before it was up.
     """
     from backend.services.bootstrap import ensure_admin_key, ensure_default_tenant, seed_demo_agents
+    from backend.services.mcp_pinning import Reach
     from backend.settings import Settings
     from cli.temporal_server import dev_server_command, port_in_use, wait_for_port
     from core.db import make_engine
     from core.migrate import upgrade_from_settings
 
     data_dir = _use_data_dir(data_dir)
+    # On one's own machine, MCP servers over stdio may start (the demo's does): the API and
+    # the worker inherit this, unless MCP_ALLOW_STDIO says otherwise.
+    os.environ.setdefault("MCP_ALLOW_STDIO", "true")
     settings = Settings()
     supervisor = Supervisor(console)
     raise_on_sigterm()
@@ -243,7 +247,8 @@ def dev(
         try:
             tenant, first_start = ensure_default_tenant(engine)
             if first_start:
-                seed_demo_agents(engine, tenant)
+                reach = Reach(settings.tool_allow_private_networks, settings.mcp_allow_stdio)
+                seed_demo_agents(engine, tenant, reach)
             key = ensure_admin_key(engine, settings.admin_key_file)
         finally:
             engine.dispose()

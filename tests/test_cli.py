@@ -19,6 +19,7 @@ from tests.helpers import (
     free_port,
     run_agent,
     scripted_config,
+    steps_of,
     wait_for_run,
 )
 from tests.stack import BIN, ROOT, clean_env, dev_stack, stop_process, wait_ready
@@ -92,7 +93,7 @@ def test_a_new_user_session(kind: str, tmp_path: Path) -> None:
             # The demo agent seeded on first start runs without any model key.
             listed = admin.ok(admin.get("/v1/agents", params={"q": "demo"}))["items"]
             seeded = {agent["name"]: agent for agent in listed}
-            assert set(seeded) == {"demo-calculator", "demo-chat"}
+            assert set(seeded) == {"demo-calculator", "demo-chat", "demo-mcp"}
             run = run_agent(admin, seeded["demo-calculator"]["id"], "What is 6 times 7?")
             finished = wait_for_run(admin, run["id"])
             assert finished["status"] == "succeeded"
@@ -104,6 +105,15 @@ def test_a_new_user_session(kind: str, tmp_path: Path) -> None:
                 turn = admin.ok(admin.post(f"/v1/threads/{thread['id']}/runs", json=body), 202)
                 answered = wait_for_run(admin, turn["id"])
             assert answered["output"] == "You have said 2 things so far: Hi, I am Ada | And then?"
+            # The MCP demo calls the bundled MCP server (stdio), whose tools its version pins.
+            pinned = admin.ok(admin.get(f"/v1/agents/{seeded['demo-mcp']['id']}/versions/1"))
+            assert [t["name"] for t in pinned["tools"][0]["tools"]] == ["reverse", "word_count"]
+            mcp_run = wait_for_run(
+                admin, run_agent(admin, seeded["demo-mcp"]["id"], "stressed")["id"]
+            )
+            assert mcp_run["status"] == "succeeded"
+            (reversed_step,) = [s for s in steps_of(admin, mcp_run["id"]) if s["kind"] == "tool"]
+            assert reversed_step["output"]["content"]["text"] == "desserts"
 
             openapi = http.get("/openapi.json").json()
             assert "/v1/agents/{agent_id}/versions/{number}" in openapi["paths"]

@@ -1,6 +1,8 @@
 """First start: the `default` tenant and a platform admin key written to a file."""
 
+import asyncio
 import os
+import sys
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -8,6 +10,7 @@ from sqlmodel import select
 
 from backend.security import key_material
 from backend.services.agents import create_agent, publish_version
+from backend.services.mcp_pinning import Reach, pinned
 from backend.services.tenants import create_api_key
 from core.db import AllTenants, TenantScope, scoped_session
 from core.models import Agent, AgentCreate, ApiKey, Role, Tenant, VersionCreate
@@ -56,9 +59,37 @@ DEMO_CHAT_CONFIG = {
     "limits": {"max_steps": 10, "timeout_seconds": 120},
     "notes": "Seeded on first start: try it in a thread (`agent-runtime chat demo-chat`).",
 }
+DEMO_MCP_AGENT = "demo-mcp"
+DEMO_MCP_CONFIG = {
+    "model": {
+        "provider": "scripted",
+        "name": "demo-mcp",
+        "parameters": {
+            "script": [
+                {"tool_calls": [{"name": "demo__reverse", "arguments": {"text": "{last_user}"}}]},
+                {"text": "The demo MCP server reversed your message: see its tool step."},
+            ],
+            "repeat": True,
+        },
+    },
+    "system_prompt": "You are a demo agent whose tools come from an MCP server.",
+    # The bundled server over stdio (`make dev` allows stdio MCP servers); its tools are
+    # pinned into the version when it is published.
+    "tools": [
+        {
+            "type": "mcp",
+            "name": "demo",
+            "transport": "stdio",
+            "command": [sys.executable, "-m", "cli.demo_mcp_server"],
+        }
+    ],
+    "limits": {"max_steps": 10, "timeout_seconds": 120},
+    "notes": "Seeded on first start: tools from the bundled MCP server.",
+}
 DEMO_AGENTS = (
     (DEMO_AGENT, "Scripted demo: one tool call, one answer.", DEMO_CONFIG),
     (DEMO_CHAT_AGENT, "Scripted demo chat: answers from the conversation.", DEMO_CHAT_CONFIG),
+    (DEMO_MCP_AGENT, "Scripted demo: a tool from an MCP server.", DEMO_MCP_CONFIG),
 )
 
 
@@ -74,9 +105,9 @@ def ensure_default_tenant(engine: Engine) -> tuple[Tenant, bool]:
         return tenant, True
 
 
-def seed_demo_agents(engine: Engine, tenant: Tenant) -> list[Agent]:
-    """Scripted agents (a calculator run, a chat), so a new user can try runs and threads
-    without any key."""
+def seed_demo_agents(engine: Engine, tenant: Tenant, reach: Reach) -> list[Agent]:
+    """Scripted agents (a calculator run, a chat, tools from an MCP server), so a new user can
+    try runs, threads and MCP without any key. `reach`: what pinning MCP tools may start."""
     seeded = []
     with scoped_session(engine, TenantScope(tenant.id)) as session:
         for name, description, config in DEMO_AGENTS:
@@ -87,9 +118,8 @@ def seed_demo_agents(engine: Engine, tenant: Tenant) -> list[Agent]:
             agent = create_agent(
                 session, AgentCreate(name=name, description=description), created_by="bootstrap"
             )
-            publish_version(
-                session, agent.id, VersionCreate.model_validate(config), created_by="bootstrap"
-            )
+            body = asyncio.run(pinned(VersionCreate.model_validate(config), reach))
+            publish_version(session, agent.id, body, created_by="bootstrap")
             seeded.append(agent)
     return seeded
 

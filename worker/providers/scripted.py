@@ -48,9 +48,10 @@ class ScriptedProvider:
     runs count); without a script, it echoes the latest user message.
 
     A turn (`core.models.parameters.ScriptTurn`) holds `text` (a final answer) and/or
-    `tool_calls`; `delay_seconds` makes it take time, `error` makes it fail, `usage` sets its
-    token counts (else words are counted). Streamed, the text arrives word by word,
-    `chunk_delay_seconds` apart, so tests can watch it arrive.
+    `tool_calls` (whose string arguments take the text's placeholders); `delay_seconds` makes
+    it take time, `error` makes it fail, `usage` sets its token counts (else words are
+    counted). Streamed, the text arrives word by word, `chunk_delay_seconds` apart, so tests
+    can watch it arrive.
     """
 
     async def complete(
@@ -81,7 +82,14 @@ class ScriptedProvider:
                 turn.error.message, retryable=turn.error.retryable, code=turn.error.code
             )
         calls = [
-            ToolCall(f"call_{turn_index + 1}_{index}", call.name, dict(call.arguments))
+            ToolCall(
+                f"call_{turn_index + 1}_{index}",
+                call.name,
+                {  # string arguments take the same placeholders as the text
+                    key: from_conversation(value, messages) if isinstance(value, str) else value
+                    for key, value in call.arguments.items()
+                },
+            )
             for index, call in enumerate(turn.tool_calls)
         ]
         text = from_conversation(turn.text, messages) if turn.text is not None else None
