@@ -40,6 +40,11 @@ def build(echo_description: str, calls: Path | None) -> MCPServer:
     def picture() -> Image:
         return Image(data=PIXEL, format="png")
 
+    @server.tool(description="Waits, then counts its call in a file.")
+    async def slow_count(label: str, seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return count(label)
+
     @server.tool(description="Counts its calls in a file.")
     def count(label: str) -> str:
         if calls is not None:

@@ -56,6 +56,8 @@ def tenant_on(engine: Engine, database_url: str, directory: Path) -> Iterator[Ap
         directory,
         TEMPORAL_ADDRESS=engine.env["TEMPORAL_ADDRESS"],
         AGENT_RUNTIME_TASK_QUEUE=engine.env["AGENT_RUNTIME_TASK_QUEUE"],
+        # As the workers: MCP servers the tests start on loopback are pinned at publish.
+        TOOL_ALLOW_PRIVATE_NETWORKS=engine.env["TOOL_ALLOW_PRIVATE_NETWORKS"],
         **object_store,
     )
     app = create_app(settings)

@@ -23,6 +23,7 @@ from tests.helpers import (
 )
 from tests.private_engine import Engine, tenant_on
 from tests.stack import start_api, start_temporal, stop_process
+from tests.test_mcp_tools import ToolServer, call, mcp_entry, tool_steps
 
 SLOW_FINISH = script(calc("2+2"), {"text": "four", "delay_seconds": 4})
 
@@ -93,6 +94,44 @@ def test_a_killed_worker_mid_turn_loses_nothing_of_the_thread(engine: Engine, te
     assert wait_for_run(tenant, third, timeout=60)["output"] == "three saw a | b | c"
     history = tenant.ok(tenant.get(f"/v1/threads/{thread['id']}/history"))
     assert [len(turn["messages"]) for turn in history] == [2, 4, 2]
+
+
+def test_a_killed_worker_mid_mcp_call_does_not_call_it_again(
+    engine: Engine, tenant: Api, tmp_path: Path
+) -> None:
+    """The tool (not read-only, not idempotent) may have run when its worker died: the step's
+    next attempt tells the model so instead of calling it a second time."""
+    server = ToolServer(tmp_path)
+    server.start()
+    try:
+        config = script(
+            call("tests__slow_count", label="once", seconds=3),
+            {"text": "done"},
+            tools=[mcp_entry(server.url, include=["slow_count"])],
+        )
+        first = engine.start_worker()
+        run = run_agent(tenant, agent_with(tenant, config, name="mcp-kill"))
+        deadline = time.monotonic() + 30
+        while not any(
+            s["seq"] == 1 and s["status"] == "succeeded" for s in steps_of(tenant, run["id"])
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1)  # the call is under way on the server
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        engine.start_worker()
+        finished = wait_for_run(tenant, run["id"], timeout=60)
+        assert (finished["status"], finished["output"]) == ("succeeded", "done")
+        (step,) = tool_steps(tenant, run["id"])
+        assert (step["status"], step["attempt"]) == ("failed", 2)
+        assert "was not called again" in step["error"]["message"]
+        time.sleep(3)  # the first call would have ended by now
+        # Called at most once: the server may also have cancelled it when the dead worker's
+        # connection went.
+        assert server.counted() in ([], ["once"])
+    finally:
+        server.stop()
 
 
 def test_a_worker_stopped_by_sigterm_finishes_its_step_and_hands_over(
