@@ -59,7 +59,13 @@ class McpSessions:
             ready: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
             closed = asyncio.Event()
             owner = asyncio.create_task(self._hold(server, context, ready, closed))
-            client = await ready
+            try:
+                client = await asyncio.wait_for(asyncio.shield(ready), server.timeout_seconds)
+            except TimeoutError:
+                owner.cancel()
+                raise McpUnavailableError(
+                    f"no session within {server.timeout_seconds:g} s"
+                ) from None
             self._open[key] = _Session(client, closed, owner)
             return key, client
 
