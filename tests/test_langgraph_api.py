@@ -4,6 +4,7 @@ in three modes, waits and joins, a dropped connection the SDK resumes by itself,
 interrupt answered with a `Command`, state and history, and another tenant's thread."""
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -283,10 +284,26 @@ def test_cancel_and_interrupts_resumed_by_a_command(stack: Stack) -> None:
         )
         await client.runs.cancel(sleepy["thread_id"], run["run_id"], wait=True)
         cancelled = await client.runs.get(sleepy["thread_id"], run["run_id"])
+        # A stream whose client goes away cancels its run when asked to (`on_disconnect`).
+        left = await client.threads.create()
+        stream = client.runs.stream(
+            left["thread_id"],
+            "sleepy",
+            input={"messages": ["x"]},
+            on_disconnect="cancel",
+        )
+        async with contextlib.aclosing(stream) as parts:
+            async for part in parts:
+                assert part.event == "metadata"
+                abandoned = part.data["run_id"]
+                break
         await client.aclose()
-        return stopped, waiting_thread, waiting_state, resumed, cancelled
+        return stopped, waiting_thread, waiting_state, resumed, cancelled, abandoned
 
-    stopped, waiting_thread, waiting_state, resumed, cancelled = asyncio.run(interrupted())
+    stopped, waiting_thread, waiting_state, resumed, cancelled, abandoned = asyncio.run(
+        interrupted()
+    )
+    assert wait_for_run(stack.tenant, abandoned)["status"] == "cancelled"
     (interrupt,) = collect(stopped, "updates")[-1]["__interrupt__"]
     assert interrupt == collect(stopped, "values")[-1]["__interrupt__"][0]
     assert stopped[-1].event == "end"
