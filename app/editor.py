@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.view import pretty, version_config
+from app.mcp_editor import mcp_config, mcp_row
+from app.view import PinnedTool, pretty, version_config
 
 
 @dataclass
@@ -27,6 +28,17 @@ class ToolRow:
     headers: str = "{}"
     timeout_seconds: str = "30"
     accepts_idempotency_key: bool = False
+    # An MCP server entry's (app.mcp_editor): its transport, `include` patterns (comma-separated)
+    # and `requires_approval` when the version gave tool name patterns (JSON: published again
+    # until the switch is toggled); shown only: the tools it pinned (in `carried`, published
+    # again until "Refresh tools" drops them) as the model is offered them, whether it pins
+    # any, and the command a stdio server is started with.
+    transport: str = "streamable_http"
+    include: str = ""
+    approval_patterns: str = ""
+    pinned: list[PinnedTool] = field(default_factory=list)
+    has_pinned: bool = False
+    command: str = ""
     # The tool's fields this row has no widget for, as JSON: published again unchanged.
     carried: str = "{}"
     # Whether the row offers "Allowed hosts" (only a built-in that makes requests reads them).
@@ -38,11 +50,13 @@ class ToolRow:
     other_error: str = ""
 
 
+# What a row shows but does not edit as a tool's field of that name.
+_SHOWN = ("carried", "takes_hosts", "approval_patterns", "pinned", "has_pinned", "command")
 # The fields of a tool the row edits (and so publishes as the row says).
 TOOL_ROW_FIELDS = frozenset(
     row_field.name
     for row_field in dataclasses.fields(ToolRow)
-    if row_field.name not in ("carried", "takes_hosts") and not row_field.name.endswith("_error")
+    if row_field.name not in _SHOWN and not row_field.name.endswith("_error")
 )
 # The built-in tools that read `allowed_hosts` (the API documents the field for these only).
 HOST_BUILTINS = frozenset({"http_request"})
@@ -73,7 +87,7 @@ def tool_row(tool: dict[str, Any]) -> ToolRow:
         carried=json.dumps(carried, ensure_ascii=False),
     )
     row.takes_hosts = takes_hosts(row)
-    return row
+    return mcp_row(row, tool)
 
 
 class FormError(ValueError):
@@ -126,18 +140,21 @@ def tool_config(row: ToolRow, index: int, errors: dict[str, str]) -> dict[str, A
         if hosts and takes_hosts(row):
             tool["allowed_hosts"] = hosts
         return tool
-    tool["url"] = row.url.strip()
-    tool["method"] = row.method
-    if row.description.strip():
-        tool["description"] = row.description.strip()
-    tool["parameters"] = _json_field(row.parameters, f"{prefix}.parameters", errors)
+    if row.type == "mcp":
+        tool.update(mcp_config(row))
+    else:
+        tool["url"] = row.url.strip()
+        tool["method"] = row.method
+        if row.description.strip():
+            tool["description"] = row.description.strip()
+        tool["parameters"] = _json_field(row.parameters, f"{prefix}.parameters", errors)
     headers = _json_field(row.headers, f"{prefix}.headers", errors)
     if headers:
         tool["headers"] = headers
     seconds = _number_field(row.timeout_seconds, f"{prefix}.timeout_seconds", errors, whole=False)
     if seconds is not None:
         tool["timeout_seconds"] = seconds
-    if row.accepts_idempotency_key:
+    if row.accepts_idempotency_key and row.type == "http":
         tool["accepts_idempotency_key"] = True
     return tool
 

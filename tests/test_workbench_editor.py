@@ -1,6 +1,7 @@
 """The workbench's "New version from this": the editor's own events (`EditorState.load` on
 `/agents/<id>/new-version?from=<n>`, then `publish`) carry every field of the version they
-start from, those the form has no widget for included."""
+start from, those the form has no widget for included (an MCP server's pinned tools, a stdio
+server's command and environment)."""
 
 import asyncio
 import copy
@@ -53,6 +54,47 @@ EVERY_FIELD_SET: dict[str, Any] = {
             "requires_approval": True,
             "approval_timeout_seconds": 30,
             "accepts_idempotency_key": True,
+        },
+        {
+            "type": "mcp",
+            "name": "github",
+            "transport": "streamable_http",
+            "url": "https://mcp.example.com/mcp",
+            "headers": {"Authorization": {"secret": "GITHUB_MCP_TOKEN"}},
+            "include": ["search_*", "create_*"],
+            "requires_approval": ["create_*"],
+            "approval_timeout_seconds": 600,
+            "timeout_seconds": 45.0,
+            "tools": [
+                {
+                    "name": "search_issues",
+                    "description": "Search the issues of a repository.",
+                    "input_schema": {
+                        "type": "object",
+                        "properties": {"query": {"type": "string"}},
+                        "required": ["query"],
+                    },
+                    "read_only": True,
+                    "idempotent": True,
+                },
+                {
+                    "name": "create_issue",
+                    "description": "Open an issue.",
+                    "input_schema": {"type": "object", "properties": {"title": {"type": "string"}}},
+                    "read_only": False,
+                    "idempotent": False,
+                },
+            ],
+        },
+        {
+            "type": "mcp",
+            "name": "local",
+            "transport": "stdio",
+            "command": ["python", "-m", "my_server", "--verbose"],
+            "env": {"API_TOKEN": {"secret": "LOCAL_TOKEN"}, "MODE": "test"},
+            "requires_approval": True,
+            "timeout_seconds": 60.0,
+            "tools": [{"name": "stats", "description": "How stressed am I?"}],
         },
     ],
     "limits": {
@@ -246,3 +288,94 @@ def test_the_editor_documents_the_chosen_providers_parameters(
     editor.set_field("provider", "scripted")
     names = {row.name for row in editor.parameter_rows}
     assert {"script", "script[].delay_seconds", "script[].chunk_delay_seconds"} <= names
+
+
+def mcp_version(**entry: Any) -> dict[str, Any]:
+    """A version whose only tool is EVERY_FIELD_SET's MCP server (with `entry` on top)."""
+    github = {**copy.deepcopy(EVERY_FIELD_SET["tools"][2]), **entry}
+    return {"number": 3, **copy.deepcopy(EVERY_FIELD_SET), "tools": [github]}
+
+
+def test_an_mcp_server_shows_its_pinned_tools_and_publishes_them_as_reviewed(
+    sessions: list[str],
+) -> None:
+    version = mcp_version()
+    recording = RecordingClient(version)
+    editor = new_version_from(sessions, recording, "agt_1", 3)
+    row = editor.tools[0]
+    assert (row.type, row.name, row.url) == ("mcp", "github", "https://mcp.example.com/mcp")
+    assert row.include == "search_*, create_*"
+    assert row.requires_approval
+    assert row.has_pinned
+    assert [(tool.name, tool.description, tool.requires_approval) for tool in row.pinned] == [
+        ("github__search_issues", "Search the issues of a repository.", False),
+        ("github__create_issue", "Open an issue.", True),
+    ]
+    # The same tools, include patterns, headers (a secret's name only), approval patterns.
+    assert recording.published[-1]["tools"] == version["tools"]
+
+    editor.set_tool(0, "include", " search_*,, get_* ")
+    assert [tool.name for tool in editor.tools[0].pinned] == ["github__search_issues"]
+    asyncio.run(drain(editor.publish()))
+    assert recording.published[-1]["tools"][0] == {
+        **version["tools"][0],
+        "include": ["search_*", "get_*"],
+    }
+
+
+def test_refresh_tools_leaves_the_pinning_to_the_next_publish(sessions: list[str]) -> None:
+    version = mcp_version()
+    recording = RecordingClient(version)
+    editor = open_editor(sessions, recording, "agt_1", 3)
+    editor.refresh_tools(0)
+    row = editor.tools[0]
+    assert (row.pinned, row.has_pinned) == ([], False)
+    asyncio.run(drain(editor.publish()))
+    assert editor.error == "", editor.error
+    published = recording.published[-1]["tools"][0]
+    assert published == {k: v for k, v in version["tools"][0].items() if k != "tools"}
+
+
+def test_the_approval_switch_replaces_an_mcp_servers_patterns(sessions: list[str]) -> None:
+    recording = RecordingClient(mcp_version())
+    editor = open_editor(sessions, recording, "agt_1", 3)
+    editor.set_tool(0, "requires_approval", False)
+    assert [tool.requires_approval for tool in editor.tools[0].pinned] == [False, False]
+    asyncio.run(drain(editor.publish()))
+    assert "requires_approval" not in recording.published[-1]["tools"][0]
+    editor.set_tool(0, "requires_approval", True)
+    asyncio.run(drain(editor.publish()))
+    assert recording.published[-1]["tools"][0]["requires_approval"] is True
+
+
+def test_a_stdio_server_keeps_its_command_and_environment(sessions: list[str]) -> None:
+    version = {"number": 3, **copy.deepcopy(EVERY_FIELD_SET)}
+    recording = RecordingClient(version)
+    editor = new_version_from(sessions, recording, "agt_1", 3)
+    row = editor.tools[3]
+    assert (row.transport, row.url) == ("stdio", "")
+    assert row.command == "stdio: python -m my_server --verbose"
+    assert [tool.name for tool in row.pinned] == ["local__stats"]
+    assert recording.published[-1]["tools"][3] == version["tools"][3]
+
+
+def test_a_new_mcp_server_is_pinned_when_published(sessions: list[str]) -> None:
+    recording = RecordingClient({"number": 1, **copy.deepcopy(EVERY_FIELD_SET), "tools": []})
+    editor = open_editor(sessions, recording, "agt_1", 1)
+    editor.add_tool("mcp")
+    editor.set_tool(0, "name", "docs")
+    editor.set_tool(0, "url", "https://docs.example.com/mcp")
+    editor.set_tool(0, "headers", '{"X-Api-Key": {"secret": "DOCS_KEY"}}')
+    row = editor.tools[0]
+    assert (row.pinned, row.has_pinned) == ([], False)
+    asyncio.run(drain(editor.publish()))
+    assert recording.published[-1]["tools"] == [
+        {
+            "type": "mcp",
+            "name": "docs",
+            "transport": "streamable_http",
+            "url": "https://docs.example.com/mcp",
+            "headers": {"X-Api-Key": {"secret": "DOCS_KEY"}},
+            "timeout_seconds": 60.0,
+        }
+    ]

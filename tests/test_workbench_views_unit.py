@@ -1,4 +1,5 @@
-"""The workbench's pure view rules for runs, steps, approvals and people. No browser, no Reflex."""
+"""The workbench's pure view rules for runs, steps, approvals, people and MCP servers' pinned
+tools. No browser, no Reflex."""
 
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
@@ -9,17 +10,21 @@ from app.view import (
     approval_view,
     duration,
     may,
+    mcp_server,
     person,
+    pinned_tools,
     plural,
     rerun_link,
     run_search,
     seconds_between,
+    tool_view,
     who_may,
     with_conversation,
 )
 from app.view.charts import waterfall
 from app.view.run_rows import request_text
 from app.view.runs import step_view
+from core.models.mcp_tools import namespaced
 
 ME = ("key:ci bot", "ci bot")
 
@@ -191,3 +196,51 @@ def test_a_model_steps_request_reads_as_text() -> None:
         'Parameters: {"temperature": 0}',
     ]
     assert "recorded no request" in request_text(None)
+
+
+GITHUB = {
+    "type": "mcp",
+    "name": "github",
+    "transport": "streamable_http",
+    "url": "https://mcp.example.com/mcp",
+    "include": ["search_*", "create_*"],
+    "requires_approval": ["create_*"],
+    "tools": [
+        {"name": "search_issues", "description": "Search issues.", "input_schema": {}},
+        {"name": "create_issue", "description": "Open an issue."},
+        {"name": "delete_repo", "description": "Not included."},
+        {"name": "get.issue v2"},
+    ],
+}
+
+
+def test_an_mcp_servers_pinned_tools_are_listed_as_the_model_sees_them() -> None:
+    shown = pinned_tools(GITHUB)
+    assert [(tool.name, tool.description, tool.requires_approval) for tool in shown] == [
+        ("github__search_issues", "Search issues.", False),
+        ("github__create_issue", "Open an issue.", True),
+    ]
+    everything = pinned_tools({**GITHUB, "include": [], "requires_approval": True})
+    assert [tool.name for tool in everything] == [
+        "github__search_issues",
+        "github__create_issue",
+        "github__delete_repo",
+        "github__get_issue_v2",
+    ]
+    assert all(tool.requires_approval for tool in everything)
+    assert pinned_tools({**GITHUB, "tools": None}) == []
+    # The API's own rule, a name too long for a provider included.
+    for entry, tool in [("github", "get.issue v2"), ("a-server", "x" * 80)]:
+        named = pinned_tools({"name": entry, "tools": [{"name": tool}]})
+        assert [t.name for t in named] == [namespaced(entry, tool)]
+    assert len(namespaced("a-server", "x" * 80)) == 64
+
+
+def test_a_version_page_shows_an_mcp_servers_server_and_pinned_tools() -> None:
+    view = tool_view(GITHUB)
+    assert view.detail == "MCP server https://mcp.example.com/mcp"
+    assert [tool.name for tool in view.pinned] == ["github__search_issues", "github__create_issue"]
+    assert view.requires_approval  # some of its tools wait for approval
+    stdio = {"type": "mcp", "name": "local", "transport": "stdio", "command": ["uv", "run", "a b"]}
+    assert mcp_server(stdio) == "stdio: uv run 'a b'"
+    assert tool_view({"type": "http", "name": "x", "url": "https://a.example"}).pinned == []

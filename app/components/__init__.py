@@ -2,7 +2,8 @@
 
 `shell` (the frame, navigation, headers), `widgets` (badges, callouts, cards, tables), `forms`
 (labelled fields and their errors), `approval_card` (deciding a tool call), `run_rows` (a table
-of runs), `tool_editor` (a tool of the version editor).
+of runs), `tool_editor` (the version editor's tools), `mcp_server` (an MCP server entry: its
+pinned tools, its settings in the editor).
 """
 
 from app.components.approval_card import (
@@ -21,6 +22,7 @@ from app.components.forms import (
     save_rename,
     text_field,
 )
+from app.components.mcp_server import mcp_settings, pinned_tool_list
 from app.components.run_rows import run_rows
 from app.components.shell import (
     NAV,
@@ -31,7 +33,7 @@ from app.components.shell import (
     shell,
     sidebar,
 )
-from app.components.tool_editor import tool_editor
+from app.components.tool_editor import tool_editor, tools_card
 from app.components.widgets import (
     NARROW_SCREEN,
     by_width,
@@ -67,7 +69,9 @@ __all__ = [
     "identity",
     "labelled",
     "loading",
+    "mcp_settings",
     "page_header",
+    "pinned_tool_list",
     "refusable",
     "rename_agent_dialog",
     "run_rows",
@@ -81,4 +85,5 @@ __all__ = [
     "table",
     "text_field",
     "tool_editor",
+    "tools_card",
 ]

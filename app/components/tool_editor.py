@@ -1,24 +1,60 @@
-"""A tool row of the version editor: which tool, whether it needs approval, and its settings."""
+"""The version editor's tools: a row per tool (which tool, whether it needs approval, and its
+settings), and the card that lists them with a button to add each kind."""
 
 from typing import Any
 
 import reflex as rx
 
 from app.components.forms import field_error, labelled
-from app.components.widgets import by_width
+from app.components.mcp_server import mcp_settings
+from app.components.widgets import by_width, card, section_title
 from app.editor import ToolRow
+
+# The kinds of tool the editor adds, with their buttons' labels.
+TOOL_KINDS = (("builtin", "Built-in tool"), ("http", "HTTP tool"), ("mcp", "MCP server"))
+
+
+def tools_card(state: Any) -> rx.Component:
+    """The editor's tools: `state` is the editor's, with `tools`, `errors` and `add_tool`."""
+    return card(
+        section_title(
+            "Tools",
+            *[
+                rx.button(
+                    rx.icon("plus", size=14),
+                    label,
+                    variant="soft",
+                    size="1",
+                    on_click=state.add_tool(kind),
+                    id=f"add-{kind}-tool",
+                )
+                for kind, label in TOOL_KINDS
+            ],
+        ),
+        field_error(state.errors.get("tools", "")),
+        rx.cond(
+            state.tools.length() > 0,
+            rx.vstack(
+                rx.foreach(state.tools, lambda row, index: tool_editor(state, row, index)),
+                spacing="3",
+                width="100%",
+                margin_top="8px",
+            ),
+            rx.text("No tools: the model can only answer.", size="2", color_scheme="gray"),
+        ),
+    )
 
 
 def tool_editor(state: Any, row: ToolRow, index: rx.Var[int]) -> rx.Component:
-    """One tool of the version editor: a built-in (allowed hosts, for one that makes requests) or
-    an HTTP tool (method, URL, schema, headers); `state` is the editor's, with `set_tool` and
-    `remove_tool`."""
+    """One tool of the version editor: a built-in (allowed hosts, for one that makes requests),
+    an HTTP tool (method, URL, schema, headers) or an MCP server (`mcp_settings`); `state` is
+    the editor's, with `set_tool`, `remove_tool` and `refresh_tools`."""
     return rx.card(
         rx.vstack(
             rx.hstack(
                 # The kinds of tool this editor has widgets for (meta's `tool_types` may add more).
                 rx.select(
-                    ["builtin", "http"],
+                    [kind for kind, _ in TOOL_KINDS],
                     value=row.type,
                     on_change=lambda v: state.set_tool(index, "type", v),
                     size="2",
@@ -33,7 +69,7 @@ def tool_editor(state: Any, row: ToolRow, index: rx.Var[int]) -> rx.Component:
                     ),
                     rx.input(
                         value=row.name,
-                        placeholder="tool_name",
+                        placeholder=rx.cond(row.type == "mcp", "server-name", "tool_name"),
                         on_change=lambda v: state.set_tool(index, "name", v),
                         size="2",
                     ),
@@ -59,38 +95,42 @@ def tool_editor(state: Any, row: ToolRow, index: rx.Var[int]) -> rx.Component:
                 wrap="wrap",
             ),
             field_error(row.name_error),
-            rx.cond(
-                row.type == "builtin",
-                rx.flex(
-                    rx.cond(
-                        row.takes_hosts,
+            rx.match(
+                row.type,
+                ("mcp", mcp_settings(state, row, index)),
+                (
+                    "builtin",
+                    rx.flex(
+                        rx.cond(
+                            row.takes_hosts,
+                            labelled(
+                                "Allowed hosts (comma-separated)",
+                                rx.input(
+                                    value=row.allowed_hosts,
+                                    placeholder="api.example.com",
+                                    on_change=lambda v: state.set_tool(index, "allowed_hosts", v),
+                                    width="100%",
+                                    class_name="tool-allowed-hosts",
+                                ),
+                            ),
+                            rx.spacer(),
+                        ),
                         labelled(
-                            "Allowed hosts (comma-separated)",
+                            "Approval timeout (s)",
                             rx.input(
-                                value=row.allowed_hosts,
-                                placeholder="api.example.com",
-                                on_change=lambda v: state.set_tool(index, "allowed_hosts", v),
+                                value=row.approval_timeout_seconds,
+                                on_change=lambda v: state.set_tool(
+                                    index, "approval_timeout_seconds", v
+                                ),
                                 width="100%",
-                                class_name="tool-allowed-hosts",
                             ),
+                            width=by_width("100%", "200px"),
+                            flex_shrink="0",
                         ),
-                        rx.spacer(),
+                        direction=by_width("column", "row"),
+                        spacing="3",
+                        width="100%",
                     ),
-                    labelled(
-                        "Approval timeout (s)",
-                        rx.input(
-                            value=row.approval_timeout_seconds,
-                            on_change=lambda v: state.set_tool(
-                                index, "approval_timeout_seconds", v
-                            ),
-                            width="100%",
-                        ),
-                        width=by_width("100%", "200px"),
-                        flex_shrink="0",
-                    ),
-                    direction=by_width("column", "row"),
-                    spacing="3",
-                    width="100%",
                 ),
                 rx.vstack(
                     rx.hstack(

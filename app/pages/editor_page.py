@@ -20,7 +20,7 @@ from app.components import (
     section_title,
     shell,
     text_field,
-    tool_editor,
+    tools_card,
 )
 from app.components.forms import parameter_help_panel
 from app.components.widgets import refusable
@@ -38,6 +38,7 @@ from app.editor import (
     takes_hosts,
     with_local_errors,
 )
+from app.mcp_editor import MCP_TIMEOUT_SECONDS, unpinned, with_pinned
 from app.state import Failure, PageState, SessionState, path_part
 from app.view import WRITER, may, who_may
 from client import AgentRuntimeClient, ApiError
@@ -133,6 +134,8 @@ class EditorState(PageState, SessionState):
     def add_tool(self, kind: str) -> None:
         if kind == "builtin":
             row = ToolRow(name=self._first_builtin())
+        elif kind == "mcp":
+            row = ToolRow(type="mcp", url="https://", timeout_seconds=MCP_TIMEOUT_SECONDS)
         else:
             row = ToolRow(type="http", url="https://")
         row.takes_hosts = takes_hosts(row)
@@ -157,8 +160,17 @@ class EditorState(PageState, SessionState):
             if name in ("type", "name"):
                 # Hosts only mean something to a built-in that makes requests.
                 rows[index].allowed_hosts = ""
+            if name in ("type", "requires_approval"):
+                # The switch now says whether calls wait for approval (patterns no longer).
+                rows[index].approval_patterns = ""
             rows[index].takes_hosts = takes_hosts(rows[index])
+            rows[index] = with_pinned(rows[index])
             self.tools = rows
+
+    @rx.event
+    def refresh_tools(self, index: int) -> None:
+        """Drop an MCP row's pinned tools: publishing pins what its server lists then."""
+        self.tools = [unpinned(row) if i == index else row for i, row in enumerate(self.tools)]
 
     def _first_builtin(self) -> str:
         return self.builtin_tools[0] if self.builtin_tools else ""
@@ -329,45 +341,7 @@ def editor_page() -> rx.Component:
                         section_title("System prompt"),
                         rx.box(_area("system_prompt", "", "5", code=False), margin_top="8px"),
                     ),
-                    card(
-                        section_title(
-                            "Tools",
-                            rx.button(
-                                rx.icon("plus", size=14),
-                                "Built-in tool",
-                                variant="soft",
-                                size="1",
-                                on_click=EditorState.add_tool("builtin"),
-                                id="add-builtin-tool",
-                            ),
-                            rx.button(
-                                rx.icon("plus", size=14),
-                                "HTTP tool",
-                                variant="soft",
-                                size="1",
-                                on_click=EditorState.add_tool("http"),
-                                id="add-http-tool",
-                            ),
-                        ),
-                        field_error(EditorState.errors.get("tools", "")),  # type: ignore[attr-defined]
-                        rx.cond(
-                            EditorState.tools.length() > 0,
-                            rx.vstack(
-                                rx.foreach(
-                                    EditorState.tools,
-                                    lambda row, index: tool_editor(EditorState, row, index),
-                                ),
-                                spacing="3",
-                                width="100%",
-                                margin_top="8px",
-                            ),
-                            rx.text(
-                                "No tools: the model can only answer.",
-                                size="2",
-                                color_scheme="gray",
-                            ),
-                        ),
-                    ),
+                    tools_card(EditorState),
                     card(
                         section_title("Limits"),
                         rx.grid(

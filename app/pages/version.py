@@ -1,4 +1,5 @@
-"""A version: its model, system prompt, tools, limits, notes and metadata."""
+"""A version: its model, system prompt, tools (an MCP server's with the tools it pinned),
+limits, notes and metadata."""
 
 from typing import Any
 
@@ -12,6 +13,7 @@ from app.components import (
     error_callout,
     loading,
     page_header,
+    pinned_tool_list,
     section_title,
     shell,
 )
@@ -227,6 +229,21 @@ def version_page() -> rx.Component:
                                                 ),
                                                 align="center",
                                                 wrap="wrap",
+                                            ),
+                                            rx.cond(
+                                                tool.type == "mcp",
+                                                rx.vstack(
+                                                    rx.text(
+                                                        "Pinned tools, as the model sees them",
+                                                        size="1",
+                                                        color_scheme="gray",
+                                                    ),
+                                                    pinned_tool_list(tool.pinned),
+                                                    spacing="1",
+                                                    margin_top="6px",
+                                                    width="100%",
+                                                    class_name="version-mcp-tools",
+                                                ),
                                             ),
                                             rx.accordion.root(
                                                 rx.accordion.item(

@@ -5,7 +5,7 @@ has one home: `format` (how values are written), `vocabulary` (the API's words),
 (agents, versions, the diff), `runs` (runs, steps, approvals, artifacts), `run_rows` (the run
 page's rows from the client's run fold), `run_search` (the runs list's search), `threads` (the
 threads list, a conversation's chat rows), `roles` (what a role may do), `charts` (what the
-charts draw).
+charts draw), `mcp` (an MCP server entry: its server, the tools it pinned).
 """
 
 from app.view.agents import (
@@ -47,6 +47,7 @@ from app.view.format import (
     tokens,
     when,
 )
+from app.view.mcp import PinnedTool, mcp_server, namespaced, patterns, pinned_tools
 from app.view.roles import WRITER, may, who_may
 from app.view.run_rows import approval_row, request_text, step_row
 from app.view.run_search import SORTS, RunSearch, run_search
@@ -95,6 +96,7 @@ __all__ = [
     "ChatRow",
     "DiffRow",
     "KnownStatuses",
+    "PinnedTool",
     "RunPoint",
     "RunRow",
     "RunSearch",
@@ -116,9 +118,13 @@ __all__ = [
     "error_text",
     "file_link",
     "may",
+    "mcp_server",
     "metadata_text",
+    "namespaced",
     "parse_time",
+    "patterns",
     "person",
+    "pinned_tools",
     "plural",
     "pretty",
     "remember_vocabulary",

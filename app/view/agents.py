@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.view.format import NONE, person, plural, pretty, when
+from app.view.mcp import PinnedTool, mcp_server, pinned_tools
 
 # What the API adds to a version; the rest is the configuration it pins.
 VERSION_RECORD_FIELDS = frozenset(
@@ -71,20 +72,28 @@ class ToolView:
     requires_approval: bool = False
     detail: str = ""
     config: str = ""
+    # An MCP server entry's tools, pinned at publish, as the model is offered them.
+    pinned: list[PinnedTool] = field(default_factory=list)
+
+
+def _detail(tool: dict[str, Any]) -> str:
+    if tool["type"] == "http":
+        return f"{tool.get('method', 'POST')} {tool.get('url')}"
+    if tool["type"] == "mcp":
+        return f"MCP server {mcp_server(tool)}"
+    return "built-in tool"
 
 
 def tool_view(tool: dict[str, Any]) -> ToolView:
-    """A tool of a version: what it is, where an HTTP tool goes, and its whole configuration."""
+    """A tool of a version: what it is, where an HTTP tool goes or an MCP server is (and the
+    tools it pinned), and its whole configuration."""
     return ToolView(
         name=str(tool["name"]),
         type=str(tool["type"]),
         requires_approval=bool(tool.get("requires_approval")),
-        detail=(
-            f"{tool.get('method', 'POST')} {tool.get('url')}"
-            if tool["type"] == "http"
-            else "built-in tool"
-        ),
+        detail=_detail(tool),
         config=pretty(tool),
+        pinned=pinned_tools(tool) if tool["type"] == "mcp" else [],
     )
 
 
