@@ -17,6 +17,7 @@ from backend.routes import (
     docs,
     events,
     health,
+    mcp,
     me,
     meta,
     metrics,
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop = asyncio.Event()
         starting = asyncio.create_task(starter.run_forever(stop))
         sweeping = asyncio.create_task(sweeper.run_forever(stop))
-        yield
+        async with mcp.sessions(_app):  # MCP sessions end before what their calls use
+            yield
         stop.set()
         await starting
         await sweeping
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(
         langgraph_api.router, prefix=settings.langgraph_api_prefix, responses=ERROR_RESPONSES
     )
+    app.add_route(mcp.PATH, mcp.ENDPOINT, include_in_schema=False)
     return app
 
 

@@ -14,6 +14,7 @@ from backend.services import threads
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
 from core.contract import ApprovalDecided
+from core.db import TenantScope, scoped_session
 from core.events import NewEvent, run_ended_event, status_event
 from core.models import Approval, ApprovalStatus, Run, RunStatus, ThreadRunCreate
 from core.observability import RUNS_FINISHED, RUNS_STARTED
@@ -92,3 +93,15 @@ def deliver_decision(
             f"the decision is recorded but the run could not be told ({exc}); "
             "repeat this request to deliver it",
         ) from None
+
+
+def cancel_abandoned(request: Request, tenant_id: str, run_id: str) -> None:
+    """Cancel a run whose caller went away (a LangGraph stream with `on_disconnect: cancel`,
+    an MCP call cancelled by its client). One that has ended keeps its ending; with the engine
+    away, it stays `cancelling` and the engine finishes the cancel when it is back."""
+    with scoped_session(request.app.state.engine, TenantScope(tenant_id)) as session:
+        try:
+            run, changed = service.request_cancel(session, run_id)
+            stop(request, session, tenant_id, run, changed)
+        except ApiError as exc:
+            log.info("run %s, whose caller went away, was not cancelled: %s", run_id, exc.message)

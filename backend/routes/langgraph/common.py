@@ -13,9 +13,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Message
 
 from backend.auth import Principal
-from backend.errors import ApiError, invalid
-from backend.routes.run_actions import add_thread_run, deliver_decision, stop
-from backend.services import runs as our_runs
+from backend.errors import invalid
+from backend.routes.run_actions import add_thread_run, cancel_abandoned, deliver_decision
 from backend.services import threads as our_threads
 from backend.services.langgraph import runs as service
 from backend.services.langgraph.models import RunRequest
@@ -23,7 +22,6 @@ from backend.services.langgraph.stream import StreamSubject
 from backend.services.langgraph.streaming import PartId, Reader, parts
 from backend.services.run_follow import CREDENTIAL_ENDED, Sources, open_follower
 from backend.settings import Settings
-from core.db import TenantScope, scoped_session
 from core.models import Run, ThreadCreate
 
 DEFAULT_MODES = ("values",)
@@ -99,16 +97,6 @@ def run_path(settings: Settings, thread_id: str, run_id: str) -> str:
     )
 
 
-def cancel_quietly(request: Request, tenant_id: str, run_id: str) -> None:
-    """Cancel a run whose stream's client went away (`on_disconnect: cancel`)."""
-    with scoped_session(request.app.state.engine, TenantScope(tenant_id)) as session:
-        try:
-            run, changed = our_runs.request_cancel(session, run_id)
-        except ApiError:
-            return  # it ended meanwhile
-        stop(request, session, tenant_id, run, changed)
-
-
 async def stream_response(
     request: Request,
     principal: Principal,
@@ -139,7 +127,7 @@ async def stream_response(
 
     async def client_left(_message: Message) -> None:
         if cancel_on_disconnect and not finished:
-            await to_thread.run_sync(cancel_quietly, request, principal.tenant_id, run.id)
+            await to_thread.run_sync(cancel_abandoned, request, principal.tenant_id, run.id)
 
     path = run_path(settings, begun.thread_id, run.id)
     query = [("stream_mode", mode) for mode in sorted(modes)]
