@@ -9,10 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from tests.helpers import free_port
+from backend.main import create_app
+from backend.services.bootstrap import ensure_admin_key
+from backend.settings import Settings
+from tests.conftest import empty_all_tables
+from tests.helpers import Api, free_port
 
 
 @contextmanager
@@ -34,6 +39,30 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@dataclass
+class LiveStack:
+    """The API at `url`, and two tenants' admins calling it over HTTP."""
+
+    url: str
+    app: FastAPI
+    tenant: Api
+    other: Api
+
+
+@contextmanager
+def live_stack(settings: Settings) -> Iterator[LiveStack]:
+    """A fresh app on these settings, served; its tables emptied afterwards."""
+    app = create_app(settings)
+    try:
+        with serving(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+            admin = Api(http, ensure_admin_key(app.state.engine, settings.admin_key_file))
+            tenant, other = admin.new_tenant_admin("tenant-a"), admin.new_tenant_admin("b")
+            yield LiveStack(url, app, tenant, other)
+    finally:
+        empty_all_tables(app)
+        app.state.engine.dispose()
 
 
 @dataclass

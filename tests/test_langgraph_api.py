@@ -7,23 +7,17 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from langchain_core.messages import messages_from_dict
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 from langgraph_sdk.schema import Command, StreamPart
 
-from backend.main import create_app
-from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
-from tests.conftest import empty_all_tables
 from tests.helpers import Api, agent_with, calc, script, wait_for_run
-from tests.live_api import Relay, serving
+from tests.live_api import LiveStack, Relay, live_stack
 
 pytestmark = pytest.mark.usefixtures("engine_env")
 
@@ -37,13 +31,7 @@ CHAT = script(
 GATED = {"type": "builtin", "name": "calculator", "requires_approval": True}
 
 
-@dataclass
-class Stack:
-    url: str
-    app: FastAPI
-    tenant: Api
-    other: Api
-
+class Stack(LiveStack):
     @property
     def base(self) -> str:
         return f"{self.url}/langgraph"
@@ -51,12 +39,8 @@ class Stack:
 
 @pytest.fixture
 def stack(settings: Settings) -> Iterator[Stack]:
-    app = create_app(settings)
-    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as http:
-        admin = Api(http, ensure_admin_key(app.state.engine, settings.admin_key_file))
-        yield Stack(url, app, admin.new_tenant_admin("tenant-a"), admin.new_tenant_admin("b"))
-    empty_all_tables(app)
-    app.state.engine.dispose()
+    with live_stack(settings) as live:
+        yield Stack(live.url, live.app, live.tenant, live.other)
 
 
 def sdk(stack: Stack, api: Api | None = None, url: str | None = None) -> Any:

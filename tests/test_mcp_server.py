@@ -8,24 +8,19 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import httpx
 import httpx2
 import pytest
-from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
-from backend.main import create_app
-from backend.services.bootstrap import ensure_admin_key
 from backend.settings import Settings
-from tests.conftest import empty_all_tables
 from tests.helpers import Api, agent_with, calc, script, wait_for_run
-from tests.live_api import serving
+from tests.live_api import LiveStack, live_stack
 
 pytestmark = pytest.mark.usefixtures("engine_env")
 
@@ -41,13 +36,7 @@ INPUT_SCHEMA = {
 }
 
 
-@dataclass
-class Stack:
-    url: str
-    app: FastAPI
-    tenant: Api
-    other: Api
-
+class Stack(LiveStack):
     @property
     def mcp(self) -> str:
         return f"{self.url}/mcp"
@@ -55,12 +44,8 @@ class Stack:
 
 @pytest.fixture
 def stack(settings: Settings) -> Iterator[Stack]:
-    app = create_app(settings)
-    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as http:
-        admin = Api(http, ensure_admin_key(app.state.engine, settings.admin_key_file))
-        yield Stack(url, app, admin.new_tenant_admin("tenant-a"), admin.new_tenant_admin("b"))
-    empty_all_tables(app)
-    app.state.engine.dispose()
+    with live_stack(settings) as live:
+        yield Stack(live.url, live.app, live.tenant, live.other)
 
 
 @asynccontextmanager

@@ -49,6 +49,26 @@ def pinned_tool_list(tools: Any, empty: Any = "No tools pinned.", **props: Any) 
     )
 
 
+def headers_field(state: Any, row: ToolRow, index: rx.Var[int], rows: str) -> rx.Component:
+    """A tool's headers as JSON, where `{"secret": "ENV_NAME"}` values name secrets."""
+    return labelled(
+        'Headers (JSON; secrets as {"secret": "ENV_NAME"})',
+        rx.vstack(
+            rx.text_area(
+                value=row.headers,
+                on_change=lambda v: state.set_tool(index, "headers", v),
+                rows=rows,
+                width="100%",
+                font_family="var(--code-font-family)",
+                font_size="12px",
+            ),
+            field_error(row.headers_error),
+            width="100%",
+            spacing="1",
+        ),
+    )
+
+
 def _input(state: Any, row: ToolRow, index: rx.Var[int], name: str, **props: Any) -> rx.Component:
     return rx.input(
         value=getattr(row, name),
@@ -110,22 +130,7 @@ def mcp_settings(state: Any, row: ToolRow, index: rx.Var[int]) -> rx.Component:
                     class_name="mcp-include",
                 ),
             ),
-            labelled(
-                'Headers (JSON; secrets as {"secret": "ENV_NAME"})',
-                rx.vstack(
-                    rx.text_area(
-                        value=row.headers,
-                        on_change=lambda v: state.set_tool(index, "headers", v),
-                        rows="3",
-                        width="100%",
-                        font_family="var(--code-font-family)",
-                        font_size="12px",
-                    ),
-                    field_error(row.headers_error),
-                    width="100%",
-                    spacing="1",
-                ),
-            ),
+            headers_field(state, row, index, rows="3"),
             columns=by_width("1", "2"),
             spacing="3",
             width="100%",

@@ -6,7 +6,7 @@ from typing import Any
 import reflex as rx
 
 from app.components.forms import field_error, labelled
-from app.components.mcp_server import mcp_settings
+from app.components.mcp_server import headers_field, mcp_settings
 from app.components.widgets import by_width, card, section_title
 from app.editor import ToolRow
 
@@ -182,22 +182,7 @@ def tool_editor(state: Any, row: ToolRow, index: rx.Var[int]) -> rx.Component:
                                 spacing="1",
                             ),
                         ),
-                        labelled(
-                            'Headers (JSON; secrets as {"secret": "ENV_NAME"})',
-                            rx.vstack(
-                                rx.text_area(
-                                    value=row.headers,
-                                    on_change=lambda v: state.set_tool(index, "headers", v),
-                                    rows="7",
-                                    width="100%",
-                                    font_family="var(--code-font-family)",
-                                    font_size="12px",
-                                ),
-                                field_error(row.headers_error),
-                                width="100%",
-                                spacing="1",
-                            ),
-                        ),
+                        headers_field(state, row, index, rows="7"),
                         columns=by_width("1", "2"),
                         spacing="3",
                         width="100%",
