@@ -223,3 +223,24 @@ def test_a_call_that_may_have_run_is_not_repeated(tool_server: ToolServer) -> No
     assert "was not called again" in refusal
     assert tool_server.counted() == []
     assert answer["text"] == "echo: again"
+
+
+def test_approval_patterns_gate_the_matching_tools(tenant_a: Api, tool_server: ToolServer) -> None:
+    config = script(
+        call("tests__echo", text="free"),
+        call("tests__count", label="gated"),
+        {"text": "done"},
+        tools=[mcp_entry(tool_server.url, include=["echo", "count"], requires_approval=["c*"])],
+    )
+    agent_id = agent_with(tenant_a, config, name="gated-mcp")
+    run = run_agent(tenant_a, agent_id)
+    waiting = wait_for_run(tenant_a, run["id"], until={"awaiting_approval"})
+    (approval,) = tenant_a.ok(tenant_a.get(f"/v1/runs/{waiting['id']}/approvals"))["items"]
+    assert (approval["tool_name"], approval["arguments"]) == ("tests__count", {"label": "gated"})
+    assert tool_server.counted() == []  # echo ran without asking; count waits
+    decided = tenant_a.post(
+        f"/v1/runs/{run['id']}/approvals/{approval['id']}", json={"decision": "approve"}
+    )
+    assert decided.status_code == 200
+    assert wait_for_run(tenant_a, run["id"])["status"] == "succeeded"
+    assert tool_server.counted() == ["gated"]
