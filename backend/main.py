@@ -12,6 +12,7 @@ from backend.outages import install_outage_handlers
 from backend.request_guard import RequestGuard
 from backend.routes import (
     agents,
+    aliases,
     approvals,
     artifacts,
     docs,
@@ -22,10 +23,12 @@ from backend.routes import (
     meta,
     metrics,
     runs,
+    schedules,
     stats,
     tenants,
     threads,
     versions,
+    webhooks,
 )
 from backend.routes import langgraph as langgraph_api
 from backend.services.engine import RunEngine
@@ -90,7 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, docs.ASSETS, name="docs-assets")
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
-    resources = (me, meta, tenants, agents, versions, runs, threads, events, approvals, artifacts)
+    resources = (
+        *(me, meta, tenants, agents, versions, aliases, runs, threads, events, approvals),
+        *(artifacts, schedules, webhooks),
+    )
     for resource in resources:
         app.include_router(resource.router, responses=ERROR_RESPONSES)
     app.include_router(stats.router, responses=ERROR_RESPONSES)

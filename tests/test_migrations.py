@@ -20,6 +20,7 @@ TABLES = {
     "event_stream_lease",
     *("tenant", "api_key", "agent", "agent_version"),
     *("run", "run_step", "approval", "artifact", "run_event", "trace_outbox", "thread"),
+    *("agent_alias", "agent_alias_move", "schedule", "webhook", "webhook_delivery"),
 }
 
 

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import hashlib
+import importlib.metadata
 import logging
 import signal
 from collections.abc import Callable
@@ -52,6 +53,28 @@ def workflow_build_id() -> str:
     return f"agent-runtime-{digest.hexdigest()[:16]}"
 
 
+def worker_build_id(settings: WorkerSettings) -> str:
+    """What every step this worker executes records as its `worker_build`: WORKER_BUILD_ID
+    (a release tag or image digest), else the package version and a digest of the code it
+    runs (the `core` and `worker` sources), so two workers of different code never look alike."""
+    if settings.worker_build_id:
+        return settings.worker_build_id
+    digest = hashlib.sha256()
+    for package in ("core", "worker"):
+        root = Path(__file__).resolve().parent.parent / package
+        for source in sorted(root.rglob("*.py")):
+            digest.update(str(source.relative_to(root)).encode())
+            digest.update(source.read_bytes())
+    return f"{package_version()}+{digest.hexdigest()[:12]}"
+
+
+def package_version() -> str:
+    try:
+        return importlib.metadata.version("agent-runtime")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
 def build_worker(
     client: Client, settings: WorkerSettings, engine: Engine, store: ObjectStore, events: EventLog
 ) -> Worker:
@@ -67,6 +90,7 @@ def build_worker(
         max_response_bytes=settings.tool_max_response_bytes,
         tracing=tracing_enabled(settings),
         steps_per_execution=settings.run_steps_per_execution,
+        build_id=worker_build_id(settings),
     )
     return Worker(
         client,

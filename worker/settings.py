@@ -6,6 +6,11 @@ from core.settings import CommonSettings
 
 
 class WorkerSettings(CommonSettings):
+    # Recorded on every step (e.g. a release tag or image digest); unset: the package version
+    # and a digest of the worker's code.
+    worker_build_id: str | None = Field(
+        default=None, max_length=80, validation_alias="WORKER_BUILD_ID"
+    )
     max_concurrent_activities: int = Field(
         default=100, validation_alias="WORKER_MAX_CONCURRENT_ACTIVITIES"
     )

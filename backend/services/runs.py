@@ -22,7 +22,8 @@ from backend.services.agents import get_agent
 from backend.services.lookup import get_or_404
 from backend.services.quotas import admit_run
 from core import transitions
-from core.models import AgentVersion, Run, RunCreate, RunPublic, RunStatus, RunStep, StepPublic
+from core.models import Run, RunCreate, RunPublic, RunStatus, RunStep, StepPublic
+from core.versions import ResolvedVersion, VersionNotFoundError, resolve_version
 
 
 def _request_hash(agent_id: str, body: RunCreate) -> str:
@@ -49,19 +50,19 @@ def _replay(run: Run, request_hash: str) -> Run:
     return run
 
 
-def pinned_version(session: Session, agent_id: str, number: int | str) -> AgentVersion:
-    """The agent's version `number`, or its newest for `latest`; a missing one names `version`."""
-    statement = select(AgentVersion).where(AgentVersion.agent_id == agent_id)
-    if number == "latest":
-        statement = statement.order_by(col(AgentVersion.number).desc())
-    else:
-        statement = statement.where(AgentVersion.number == number)
-    version = session.exec(statement.limit(1)).first()
-    if version is None:
-        if number == "latest":
-            raise conflict("agent_has_no_versions", "publish a version of this agent first")
-        raise invalid("version", "body", f"the agent has no version {number}")
-    return version
+def pinned_version(
+    session: Session, agent_id: str, reference: int | str, sticky_key: str | None = None
+) -> ResolvedVersion:
+    """The version a number, `latest` or an alias names now; one that names nothing is a 422
+    naming `version` (409 `agent_has_no_versions` before the first publish)."""
+    try:
+        return resolve_version(session, agent_id, reference, sticky_key)
+    except VersionNotFoundError as missing:
+        if missing.no_versions:
+            raise conflict(
+                "agent_has_no_versions", "publish a version of this agent first"
+            ) from None
+        raise invalid("version", "body", str(missing)) from None
 
 
 def create_run(
@@ -81,15 +82,17 @@ def create_run(
     agent = get_agent(session, agent_id)
     if agent.archived:
         raise conflict("agent_archived", "the agent is archived; unarchive it to run it")
-    version = pinned_version(session, agent.id, body.version)
+    pinned = pinned_version(session, agent.id, body.version)
     assert agent.tenant_id is not None
     admit_run(session, agent.tenant_id)
     run = Run(
         agent_id=agent.id,
-        version_id=version.id,
-        version_number=version.number,
+        version_id=pinned.version.id,
+        version_number=pinned.version.number,
+        version_alias=pinned.alias,
         input=body.input,
         context=body.context,
+        webhook_url=body.webhook,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         created_by=created_by,

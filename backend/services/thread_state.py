@@ -41,6 +41,7 @@ def _turns(session: Session, store: ObjectStore, thread_id: str) -> list[ThreadT
             run_id=run.id,
             agent_id=run.agent_id,
             version=run.version_number,
+            alias=run.version_alias,
             status=RunStatus(run.status),
             rolled_back=run.rolled_back,
             usage=Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens),

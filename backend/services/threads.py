@@ -271,7 +271,7 @@ def add_run(
     agent = _find_agent(session, body.agent)
     if agent.archived:
         raise conflict("agent_archived", "the agent is archived; unarchive it to run it")
-    version = pinned_version(session, agent.id, body.version)
+    pinned = pinned_version(session, agent.id, body.version, sticky_key=thread.id)
     holding = list(
         session.exec(
             select(Run)
@@ -309,11 +309,13 @@ def add_run(
     )
     run = Run(
         agent_id=agent.id,
-        version_id=version.id,
-        version_number=version.number,
+        version_id=pinned.version.id,
+        version_number=pinned.version.number,
+        version_alias=pinned.alias,
         input=run_input,
         context=body.context,
         meta=body.metadata,
+        webhook_url=body.webhook,
         created_by=created_by,
         created_by_name=created_by_name,
         thread_id=thread.id,

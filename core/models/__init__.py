@@ -4,6 +4,7 @@ Importing this package registers every table on `SQLModel.metadata`.
 """
 
 from core.models.agent import Agent, AgentCreate, AgentPublic, AgentUpdate
+from core.models.alias import AgentAlias, AliasMove
 from core.models.api_key import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Role
 from core.models.approval import Approval, ApprovalDecide, ApprovalPublic, ApprovalStatus
 from core.models.artifact import Artifact, ArtifactPublic
@@ -19,6 +20,7 @@ from core.models.run import (
     StepPublic,
     StepStatus,
 )
+from core.models.schedule import Schedule
 from core.models.tenant import (
     Tenant,
     TenantCreate,
@@ -37,13 +39,16 @@ from core.models.thread import (
     ThreadUpdate,
 )
 from core.models.version import AgentVersion, VersionCreate, VersionPublic
+from core.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Agent",
+    "AgentAlias",
     "AgentCreate",
     "AgentPublic",
     "AgentUpdate",
     "AgentVersion",
+    "AliasMove",
     "ApiKey",
     "ApiKeyCreate",
     "ApiKeyCreated",
@@ -63,6 +68,7 @@ __all__ = [
     "RunPublic",
     "RunStatus",
     "RunStep",
+    "Schedule",
     "StepKind",
     "StepPublic",
     "StepStatus",
@@ -82,4 +88,6 @@ __all__ = [
     "TraceOutboxRow",
     "VersionCreate",
     "VersionPublic",
+    "Webhook",
+    "WebhookDelivery",
 ]

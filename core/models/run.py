@@ -2,13 +2,14 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, field_validator
+from pydantic import BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel, String
 
 from core.ids import new_id
+from core.models.alias import version_reference
 from core.models.common import (
     CREATED_BY_HELP,
     CREATED_BY_NAME_HELP,
@@ -18,7 +19,17 @@ from core.models.common import (
     UTCDateTime,
     created_at_field,
 )
-from core.models.limits import DB_INT_MAX, MAX_CONTEXT_BYTES, json_size_at_most
+from core.models.limits import MAX_CONTEXT_BYTES, json_size_at_most
+
+VERSION_REFERENCE_HELP = (
+    "A version number of the agent, `latest`, or one of its aliases (e.g. `prod`): resolved "
+    "once, when the run is created."
+)
+# A number, `latest` or an alias, with one clear error for anything else.
+VersionReference = Annotated[int | str, BeforeValidator(version_reference)]
+WebhookUrl = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, pattern=r"^https?://\S+$")
+]
 
 
 class RunStatus(StrEnum):
@@ -114,6 +125,12 @@ class Run(TenantOwned, table=True):
         default_factory=dict,
         sa_column=Column("metadata", JSONType, nullable=False, server_default="{}"),
     )
+    # The alias it was started through (its version resolved once, at creation), if any.
+    version_alias: str | None = Field(default=None, max_length=40)
+    # The schedule whose fire created it, if any.
+    schedule_id: str | None = Field(default=None, max_length=40, index=True)
+    # Told of the run's ending (given at creation, as LangGraph's `webhook`).
+    webhook_url: str | None = Field(default=None, max_length=2000)
 
 
 class RunStep(TenantOwned, table=True):
@@ -146,6 +163,8 @@ class RunStep(TenantOwned, table=True):
     error: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     started_at: datetime = created_at_field()
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The build of the worker that executed it: which code ran the step.
+    worker_build: str | None = Field(default=None, max_length=80)
 
 
 class RunCreate(SQLModel):
@@ -153,29 +172,14 @@ class RunCreate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    version: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | Literal["latest"] = Field(
-        default="latest", description="A version number of the agent, or `latest`."
-    )
+    version: VersionReference = Field(default="latest", description=VERSION_REFERENCE_HELP)
     input: str = Field(max_length=1_000_000, description="The user message the run answers.")
     context: Annotated[dict[str, Any], json_size_at_most(MAX_CONTEXT_BYTES)] = Field(
         default_factory=dict, description="Free-form facts given to the model with the prompt."
     )
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _a_number_or_latest(cls, version: object) -> object:
-        return version_number_or_latest(version)
-
-
-def version_number_or_latest(version: object) -> object:
-    """One clear error instead of one per union member; `true` or "1" is no version number."""
-    if version == "latest":
-        return version
-    if type(version) is not int:
-        raise ValueError('a version number or "latest"')
-    if not 1 <= version <= DB_INT_MAX:
-        raise ValueError(f"version numbers run from 1 to {DB_INT_MAX}")
-    return version
+    webhook: WebhookUrl | None = Field(
+        default=None, description="A URL told (POST) when the run ends, as LangGraph's `webhook`."
+    )
 
 
 class Usage(SQLModel):
@@ -216,12 +220,28 @@ class RunPublic(SQLModel):
         serialization_alias="metadata",
         description="Free-form labels given when it was created.",
     )
+    alias: str | None = Field(
+        default=None,
+        description="The alias it was started through (`version` is what it resolved to, "
+        "once, at creation); null when a number or `latest` was given.",
+    )
+    schedule_id: str | None = Field(
+        default=None, description="The schedule whose fire created it; null otherwise."
+    )
+    webhook: str | None = Field(
+        default=None, description="The URL told of its ending, given at creation; else null."
+    )
 
     @classmethod
     def of(cls, run: Run) -> "RunPublic":
         return cls.model_validate(
             run,
-            update={"version": run.version_number, "usage": Usage.model_validate(run)},
+            update={
+                "version": run.version_number,
+                "usage": Usage.model_validate(run),
+                "alias": run.version_alias,
+                "webhook": run.webhook_url,
+            },
         )
 
 
@@ -261,6 +281,9 @@ class StepPublic(SQLModel):
     started_at: datetime = Field(description="When the step started (UTC).")
     ended_at: datetime | None = Field(
         description="When it ended (UTC), never before `started_at`; null while running."
+    )
+    worker_build: str | None = Field(
+        default=None, description="The build of the worker that executed the step."
     )
 
     @classmethod

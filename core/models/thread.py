@@ -18,8 +18,8 @@ from core.models.common import (
     UTCDateTime,
     created_at_field,
 )
-from core.models.limits import DB_INT_MAX, MAX_CONTEXT_BYTES, json_size_at_most
-from core.models.run import RunStatus, Usage, version_number_or_latest
+from core.models.limits import MAX_CONTEXT_BYTES, json_size_at_most
+from core.models.run import RunStatus, Usage, VersionReference, WebhookUrl
 
 # A thread id a client chooses (LangGraph clients send UUIDs): letters, digits and `_-.:`.
 THREAD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -128,8 +128,10 @@ class ThreadRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agent: str = Field(min_length=1, max_length=200, description="The agent's id or name.")
-    version: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | Literal["latest"] = Field(
-        default="latest", description="A version number of the agent, or `latest`."
+    version: VersionReference = Field(
+        default="latest",
+        description="A version number, `latest`, or an alias: resolved anew for each turn "
+        "(a weighted alias keeps one version per thread).",
     )
     input: str | list[InputMessage] = Field(
         description="The user's message, or a list of messages (`user` or `system`)."
@@ -140,16 +142,14 @@ class ThreadRunCreate(BaseModel):
     metadata: Metadata = Field(
         default_factory=dict, description="Free-form labels kept on the run."
     )
+    webhook: WebhookUrl | None = Field(
+        default=None, description="A URL told (POST) when the run ends, as LangGraph's `webhook`."
+    )
     multitask_strategy: MultitaskStrategy = Field(
         default=MultitaskStrategy.reject,
         description="If the thread has an active run: `reject` (409), `enqueue` (start after "
         "it), `interrupt` (cancel it, keep its steps), `rollback` (cancel it, drop its steps).",
     )
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _a_number_or_latest(cls, version: object) -> object:
-        return version_number_or_latest(version)
 
     @field_validator("input")
     @classmethod
@@ -213,6 +213,9 @@ class ThreadTurn(BaseModel):
     run_id: str = Field(description="The run's id.")
     agent_id: str = Field(description="The agent it ran.")
     version: int = Field(description="The version it was pinned to.")
+    alias: str | None = Field(
+        default=None, description="The alias the turn was started through, if any."
+    )
     status: RunStatus = Field(description="Where the run stands.")
     rolled_back: bool = Field(
         description="Cancelled by a `rollback`: its messages are not in the conversation."

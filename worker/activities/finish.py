@@ -66,6 +66,7 @@ class FinishSteps(StepRecorder):
                     error=error,
                     started_at=min(started_at, now),
                     ended_at=now,
+                    worker_build=self.build_id,
                 )
                 session.add(cut_short)
                 closed.append(cut_short)

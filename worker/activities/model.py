@@ -120,6 +120,7 @@ class ModelSteps(StepRecorder):
             input=request_record(spec.provider, spec.name, messages, pinned, facts, seq, dropped),
             attempt=attempt,
             started_at=started_at,
+            worker_build=self.build_id,
         )
         provider = self.providers.get(spec.provider)
         try:

@@ -44,7 +44,7 @@ DEFAULT_STEPS_PER_EXECUTION = 200
 START_NEXT_TIMEOUT_SECONDS = 3.0
 STEP_RESULT_FIELDS = (
     *("kind", "name", "status", "input", "output", "input_ref", "output_ref", "attempt", "error"),
-    *("input_tokens", "output_tokens", "cost_usd", "started_at", "ended_at"),
+    *("input_tokens", "output_tokens", "cost_usd", "started_at", "ended_at", "worker_build"),
 )
 T = TypeVar("T")
 
@@ -99,8 +99,11 @@ class StepRecorder:
         max_response_bytes: int = HTTP_TOOL_MAX_RESPONSE_BYTES,
         tracing: bool = False,
         steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+        build_id: str | None = None,
     ) -> None:
         self.engine = engine
+        # Recorded on every step this worker executes: which code ran it.
+        self.build_id = build_id
         self.providers = providers
         self.prices = prices
         self.store = object_store

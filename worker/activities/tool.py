@@ -109,6 +109,7 @@ class ToolSteps(StepRecorder):
             error=error,
             attempt=attempt,
             started_at=started_at,
+            worker_build=self.build_id,
             ended_at=utcnow(),
         )
         completed = step_completed_event(step)  # summarised before a large result is offloaded

@@ -1,0 +1,5 @@
+"""Schedules: see the README's section on releases, schedules and webhooks."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["schedules"])
