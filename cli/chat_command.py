@@ -25,7 +25,13 @@ from cli.api_access import (
     usage_error,
 )
 from cli.run_approvals import Approver
-from cli.run_command import ApproveAllOption, approver_for, follow
+from cli.run_command import (
+    ApproveAllOption,
+    VersionOption,
+    approver_for,
+    follow,
+    version_reference,
+)
 from cli.run_view import view_for
 from client import AgentRuntimeClient, ApiError
 
@@ -51,12 +57,7 @@ def chat(
     agent: Annotated[
         str, typer.Argument(metavar="AGENT", help="The agent's id (agt_...) or exact name.")
     ],
-    version: Annotated[
-        int | None,
-        typer.Option(
-            "--version", metavar="N", min=1, show_default="latest", help="The version's number."
-        ),
-    ] = None,
+    version: VersionOption = None,
     thread: Annotated[
         str | None,
         typer.Option("--thread", metavar="ID", help="Continue this thread instead of a new one."),
@@ -87,7 +88,8 @@ def chat(
                 raise usage_error(exc) from None
             raise
         thread_id = thread_id or _new_thread(client, found["name"])
-        pinned = f"v{version}" if version else "latest"
+        reference = version_reference(version)
+        pinned = f"v{reference}" if isinstance(reference, int) else reference or "latest"
         console.print(Text(f"thread {thread_id}  ·  {found['name']} {pinned}", style="dim"))
         console.print(Text(COMMANDS, style="dim"))
         try:
@@ -100,7 +102,7 @@ def chat(
                     console.print(Text(f"new thread {thread_id}", style="dim"))
                     continue
                 if said:
-                    _turn(client, console, thread_id, found["id"], said, version, approver)
+                    _turn(client, console, thread_id, found["id"], said, reference, approver)
         except KeyboardInterrupt:
             errors.print(f"Resume with: agent-runtime chat {agent} --thread {thread_id}")
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -114,7 +116,7 @@ def _turn(
     thread_id: str,
     agent_id: str,
     said: str,
-    version: int | None,
+    version: int | str | None,
     approver: Approver,
 ) -> None:
     """One run on the thread, followed until it ends; its answer (or what went wrong) shown."""

@@ -42,6 +42,31 @@ NoInputOption = Annotated[
         "--no-input", help="Never ask: gated tool calls wait for a decision made elsewhere."
     ),
 ]
+
+
+def version_reference(value: str | None) -> int | str | None:
+    """`3` names version 3; anything else (`prod`, `latest`) goes to the API as it is."""
+    if value is None:
+        return None
+    return int(value) if value.isdecimal() else value
+
+
+def _checked_version(value: str | None) -> str | None:
+    if value is not None and value.isdecimal() and int(value) < 1:
+        raise typer.BadParameter("version numbers start at 1")
+    return value
+
+
+VersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--version",
+        metavar="N|ALIAS",
+        show_default="latest",
+        help="A version number, or an alias such as prod.",
+        callback=_checked_version,
+    ),
+]
 JsonOption = Annotated[
     bool,
     typer.Option(
@@ -135,12 +160,7 @@ def run(
         str, typer.Argument(metavar="AGENT", help="The agent's id (agt_...) or exact name.")
     ],
     input_text: Annotated[str, typer.Argument(metavar="INPUT", help="What to ask the agent.")],
-    version: Annotated[
-        int | None,
-        typer.Option(
-            "--version", metavar="N", min=1, show_default="latest", help="The version's number."
-        ),
-    ] = None,
+    version: VersionOption = None,
     context: Annotated[
         str | None,
         typer.Option(metavar="JSON", help="A JSON object given to the run as its context."),
@@ -181,7 +201,7 @@ def run(
             created = client.start_run(
                 found["id"],
                 input_text,
-                version=version or "latest",
+                version=version_reference(version) or "latest",
                 context=run_context,
                 idempotency_key=idempotency_key,
             )

@@ -378,3 +378,17 @@ def test_help_names_the_exit_codes() -> None:
     assert result.returncode == 0
     assert "130 Ctrl-C" in result.stdout
     assert "--approve-all" in result.stdout
+
+
+def test_a_run_through_an_alias(stack: DevStack, api: AgentRuntimeClient) -> None:
+    name = new_agent(api, {"text": "From the first version."})
+    (agent,) = [a for a in api.list_agents(search=name) if a["name"] == name]
+    set_alias = api._call("PUT", f"/v1/agents/{agent['id']}/aliases/prod", json={"version": 1})
+    assert set_alias["version"] == 1
+    result = agent_runtime_run(stack, name, "--version", "prod", "--json", "hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = json.loads(result.stdout)
+    assert (run["version"], run["alias"], run["output"]) == (1, "prod", "From the first version.")
+    missing = agent_runtime_run(stack, name, "--version", "staging", "hello")
+    assert missing.returncode == 2
+    assert "staging" in missing.stderr
