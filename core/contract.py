@@ -18,6 +18,10 @@ RUN_TOOL = "run_tool"
 REQUEST_APPROVAL = "request_approval"
 EXPIRE_APPROVAL = "expire_approval"
 FINISH_RUN = "finish_run"
+# A schedule's fire: the engine's Schedule starts this workflow, whose one activity records the
+# run (or says why none is made) before the run's own workflow runs as its child.
+SCHEDULED_RUN_WORKFLOW = "ScheduledRunWorkflow"
+FIRE_SCHEDULE = "fire_schedule"
 
 
 @dataclass
@@ -144,6 +148,40 @@ class FinishRunInput:
     error_message: str | None = None
     # The step the ending cut short, if any.
     in_flight: InFlight | None = None
+
+
+@dataclass
+class ScheduledRunInput:
+    """What the engine's Schedule starts each fire with: which schedule, of which tenant."""
+
+    schedule_id: str
+    tenant_id: str
+
+
+@dataclass
+class FireScheduleInput:
+    schedule_id: str
+    tenant_id: str
+    # The fire's workflow id: one run per fire, however often the activity runs.
+    fire_id: str
+    # When the fire was due (ISO 8601, UTC), as the engine scheduled it.
+    scheduled_at: str | None = None
+
+
+@dataclass
+class FireScheduleResult:
+    # The run to start, or why the fire made none (the schedule gone, the agent archived...).
+    run: AgentRunInput | None = None
+    skipped: str | None = None
+
+
+@dataclass
+class ScheduledRunResult:
+    schedule_id: str
+    run_id: str | None
+    # The run's ending; "started" when another starter ran its workflow; "skipped" if none.
+    status: str
+    skipped: str | None = None
 
 
 # Failure types that retrying cannot fix; the workflow ends the run with them.

@@ -25,6 +25,7 @@ from core.events import EventLog, NewEvent, RunEvent, iso
 from core.models import Run, RunEventRow
 from core.models.common import utcnow
 from core.settings import CommonSettings
+from core.webhooks import RunFacts, stage_deliveries
 
 log = logging.getLogger("agent_runtime.events")
 
@@ -41,6 +42,12 @@ IDLE_CHECK_SECONDS = 1.0
 REDIS_CONNECT_TIMEOUT_SECONDS = 1.0
 REDIS_TIMEOUT_SECONDS = 5.0
 PAGE = 500
+# Read back by the event counter's update: what a webhook delivery says of its run.
+_RUN_FACTS = (
+    col(Run.event_count),
+    *(col(Run.tenant_id), col(Run.agent_id), col(Run.version_number), col(Run.version_alias)),
+    *(col(Run.thread_id), col(Run.schedule_id), col(Run.webhook_url)),
+)
 
 
 class DatabaseEventLog:
@@ -53,17 +60,19 @@ class DatabaseEventLog:
         """Add the events to the caller's transaction (it commits them with its own writes).
 
         Numbers come from a counter on the run's row: the update locks the row until commit,
-        so concurrent writers of one run get consecutive numbers in commit order.
+        so concurrent writers of one run get consecutive numbers in commit order. The same
+        update returns what webhook deliveries say of the run, which are staged here too.
         """
         if not events:
             return []
-        last = session.execute(
+        counted = session.execute(
             update(Run)
             .where(col(Run.id) == run_id)
             .values(event_count=col(Run.event_count) + len(events))
-            .returning(col(Run.event_count)),
+            .returning(*_RUN_FACTS),
             execution_options={"synchronize_session": False},
-        ).scalar_one()
+        ).one()
+        last = counted.event_count
         at = utcnow()
         staged = []
         for number, (event_type, data) in enumerate(events, start=last - len(events) + 1):
@@ -74,6 +83,12 @@ class DatabaseEventLog:
                 )
             )
             staged.append(RunEvent(number, run_id, event_type, iso(at), stored))
+        facts = RunFacts(
+            run_id,
+            *(counted.tenant_id, counted.agent_id, counted.version_number, counted.version_alias),
+            *(counted.thread_id, counted.schedule_id, counted.webhook_url),
+        )
+        stage_deliveries(session, facts, staged)
         return staged
 
     async def publish(self, run_id: str, staged: Sequence[RunEvent]) -> None:

@@ -126,3 +126,5 @@ def configure_logging(
         # uvicorn's own handlers print plain text: let its records reach ours instead.
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # httpx logs every request's full URL at INFO: a webhook's or tool's URL may carry a token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -41,6 +41,7 @@ DEV_SECRETS = {
     "langfuse-dev-salt",
     "clickhouse-dev",
     "0" * 64,
+    "YWdlbnQtcnVudGltZS1kZXYtc2VjcmV0cy1rZXktMDA=",
 }
 
 

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 import core.contract as contract_module
+import worker.schedule_workflow as schedule_workflow_module
 import worker.workflows as workflows_module
 from core.db import make_engine
 from core.event_store import event_log_from_settings
@@ -25,8 +26,10 @@ from core.observability import configure_logging
 from worker.activities import RunActivities
 from worker.pricing import PriceTable
 from worker.providers.registry import build_providers
+from worker.schedule_workflow import ScheduledRunWorkflow
 from worker.settings import WorkerSettings
 from worker.tracing import OutboxSender, tracing_enabled
+from worker.webhooks import WebhookSender
 from worker.workflows import AgentRunWorkflow
 
 log = logging.getLogger("agent_runtime.worker")
@@ -48,7 +51,7 @@ def workflow_build_id() -> str:
     loaded; this keeps worker start-up fast.
     """
     digest = hashlib.sha256()
-    for module in (workflows_module, contract_module):
+    for module in (workflows_module, schedule_workflow_module, contract_module):
         digest.update(Path(str(module.__file__)).read_bytes())
     return f"agent-runtime-{digest.hexdigest()[:16]}"
 
@@ -95,7 +98,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[AgentRunWorkflow],
+        workflows=[AgentRunWorkflow, ScheduledRunWorkflow],
         activities=activities.all(),
         max_concurrent_activities=settings.max_concurrent_activities,
         build_id=workflow_build_id(),
@@ -174,6 +177,9 @@ async def run_worker(settings: WorkerSettings) -> None:
     events = event_log_from_settings(settings, engine)
     sender = OutboxSender.from_settings(engine, settings)
     exporting = asyncio.create_task(sender.run_forever(stop)) if sender else None
+    delivering = asyncio.create_task(
+        WebhookSender.from_settings(engine, settings).run_forever(stop)
+    )
     log.info("worker polling %s on %s", settings.task_queue, settings.temporal_target)
     try:
         await serve_until_stopped(
@@ -186,6 +192,7 @@ async def run_worker(settings: WorkerSettings) -> None:
         stop.set()
         if exporting is not None:
             await exporting
+        await delivering
         await events.close()
         engine.dispose()
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from backend.deps import CanRead, CanWrite, TenantSessionDep
 from backend.pagination import Page, PageParams, page_params
 from backend.routes.path_params import AgentId
+from backend.routes.schedules import ScheduleEngineDep
 from backend.services import agents as service
 from core.models import AgentCreate, AgentPublic, AgentUpdate
 
@@ -49,7 +50,10 @@ def update_agent(
 
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_agent(agent_id: AgentId, session: TenantSessionDep, _principal: CanWrite) -> Response:
-    """Delete an agent that has never run (409 otherwise: archive it instead)."""
-    service.delete_agent(session, agent_id)
+def delete_agent(
+    agent_id: AgentId, session: TenantSessionDep, _principal: CanWrite, engine: ScheduleEngineDep
+) -> Response:
+    """Delete an agent that has never run (409 otherwise: archive it instead), and its
+    schedules."""
+    service.delete_agent(session, agent_id, engine)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,7 @@ from backend.services import runs as service
 from backend.services import threads
 from backend.services.engine import EngineUnavailableError, RunEngine
 from backend.services.live import publish
+from backend.services.webhooks import check_destination
 from core.contract import ApprovalDecided
 from core.db import TenantScope, scoped_session
 from core.events import NewEvent, run_ended_event, status_event
@@ -67,6 +68,9 @@ def add_thread_run(
 ) -> Run:
     """Add a run to the thread by its multitask strategy, stop the runs that strategy cancels,
     and start the new one if it is its turn."""
+    if body.webhook:
+        allow_private = request.app.state.settings.tool_allow_private_networks
+        check_destination(body.webhook, allow_private, field="webhook")
     added = threads.add_run(
         session, thread_id, body, principal.subject, principal.display_name or None
     )

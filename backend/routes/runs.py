@@ -11,6 +11,7 @@ from backend.pagination import Page, PageParams, page_params
 from backend.routes.path_params import AgentId, RunId
 from backend.routes.run_actions import start_if_its_turn, stop
 from backend.services import runs as service
+from backend.services.webhooks import check_destination
 from core.models import RunCreate, RunPublic, RunStatus, StepPublic
 from core.observability import RUNS_STARTED
 
@@ -46,6 +47,8 @@ def create_run(
 
     The committed run is the record: if the durable engine is unreachable the run stays
     `queued` and starts once the engine is back (the answer is the same 202)."""
+    if body.webhook:
+        check_destination(body.webhook, settings.tool_allow_private_networks, field="webhook")
     run, created = service.create_run(
         session,
         agent_id,
@@ -68,6 +71,9 @@ def list_runs(
     _principal: CanRead,
     params: Paging,
     agent_id: Annotated[str | None, Query(description="Only this agent's runs.")] = None,
+    schedule_id: Annotated[
+        str | None, Query(description="Only the runs this schedule's fires made.")
+    ] = None,
     status_filter: Annotated[
         RunStatus | None, Query(alias="status", description="Only runs in this status.")
     ] = None,
@@ -96,6 +102,7 @@ def list_runs(
     """Newest first unless `sort` says otherwise."""
     filters = service.RunFilters(
         agent_id=agent_id,
+        schedule_id=schedule_id,
         status=status_filter,
         search=q or None,
         created_after=service.as_utc(created_after, "created_after"),

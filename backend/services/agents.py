@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from backend.errors import conflict, not_found
 from backend.pagination import Page, PageParams, paginate
 from backend.services.lookup import get_or_404
+from backend.services.schedule_engine import ScheduleEngine, remove_engine_schedules
 from core.models import (
     Agent,
     AgentCreate,
@@ -14,6 +15,7 @@ from core.models import (
     AgentUpdate,
     AgentVersion,
     Run,
+    Schedule,
     VersionCreate,
     VersionPublic,
 )
@@ -82,10 +84,14 @@ def update_agent(session: Session, agent_id: str, data: AgentUpdate) -> Agent:
     return agent
 
 
-def delete_agent(session: Session, agent_id: str) -> None:
+def delete_agent(session: Session, agent_id: str, schedules: ScheduleEngine) -> None:
+    """From a request's thread. Its schedules go too: the engine's first (a 503 while it is
+    away leaves everything), their rows with the agent's."""
     agent = get_agent(session, agent_id)
     if session.exec(select(Run.id).where(Run.agent_id == agent.id).limit(1)).first() is not None:
         raise conflict("agent_has_runs", "an agent with runs cannot be deleted; archive it instead")
+    scheduled = session.exec(select(Schedule.id).where(Schedule.agent_id == agent.id)).all()
+    remove_engine_schedules(schedules, list(scheduled))
     for version in session.exec(select(AgentVersion).where(AgentVersion.agent_id == agent.id)):
         session.delete(version)
     session.flush()

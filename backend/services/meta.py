@@ -31,6 +31,7 @@ from core.models.limits import (
     MAX_TOOL_PARAMETERS_BYTES,
 )
 from core.models.model_spec import PROVIDER_PARAMETERS
+from core.models.webhook import WEBHOOK_EVENTS
 
 
 class RunStatuses(BaseModel):
@@ -87,6 +88,9 @@ class Meta(BaseModel):
         "refuses what the schema does not allow)."
     )
     request_limits: RequestLimits = Field(description="What every request is held to.")
+    webhook_events: list[str] = Field(
+        description="What a webhook's `events` may name (`*`: all of them)."
+    )
 
 
 def _tool_types() -> list[str]:
@@ -144,4 +148,5 @@ def meta(settings: Settings) -> Meta:
             default_page_size=DEFAULT_PAGE_SIZE,
             max_page_size=MAX_PAGE_SIZE,
         ),
+        webhook_events=list(WEBHOOK_EVENTS),
     )

@@ -13,28 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from backend.errors import ApiError
-from core.budget import daily_budget_problem, daily_usage, day_start, quotas_of
+from core.admission import active_runs, admission_refusal, lock_tenant, runs_since
+from core.budget import daily_usage, quotas_of
 from core.db import TenantScope, scoped_session
-from core.models import EventStreamLease, Run, RunStatus, Tenant
+from core.models import EventStreamLease, Tenant
 from core.models.common import utcnow
 from core.models.tenant import TenantUsage
-
-ACTIVE = [status.value for status in RunStatus if not status.is_terminal]
-# Nobody knows when a run will end: a client over its concurrency asks again after this.
-CONCURRENCY_RETRY_SECONDS = 5
-
-
-def _lock_tenant(session: Session, tenant_id: str) -> None:
-    """Serialise admissions of one tenant until the caller commits (a row lock on Postgres,
-    the write lock on SQLite)."""
-    session.execute(
-        update(Tenant).where(col(Tenant.id) == tenant_id).values(quotas=col(Tenant.quotas)),
-        execution_options={"synchronize_session": False},
-    )
-
-
-def _seconds_to_midnight(now: datetime) -> int:
-    return max(1, math.ceil((day_start(now) + timedelta(days=1) - now).total_seconds()))
 
 
 def _exceeded(quota: str, limit: float, used: float, retry_after: int) -> ApiError:
@@ -47,49 +31,12 @@ def _exceeded(quota: str, limit: float, used: float, retry_after: int) -> ApiErr
     )
 
 
-def _active_runs(session: Session, tenant_id: str) -> int:
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(Run)
-            .where(col(Run.tenant_id) == tenant_id, col(Run.status).in_(ACTIVE))
-        ).one()
-    )
-
-
-def _runs_since(session: Session, tenant_id: str, since: datetime) -> tuple[int, datetime | None]:
-    count, oldest = session.execute(
-        select(func.count(), func.min(col(Run.created_at))).where(
-            col(Run.tenant_id) == tenant_id, col(Run.created_at) > since
-        )
-    ).one()
-    return int(count), oldest
-
-
 def admit_run(session: Session, tenant_id: str) -> None:
     """Raise 429 if the tenant may not start another run now; else hold the tenant's lock
     until the caller commits the run."""
-    quotas = quotas_of(session, tenant_id)
-    if not quotas.limits_runs():
-        return
-    _lock_tenant(session, tenant_id)
-    now = utcnow()
-    if quotas.max_concurrent_runs is not None:
-        active = _active_runs(session, tenant_id)
-        if active >= quotas.max_concurrent_runs:
-            raise _exceeded(
-                "max_concurrent_runs", quotas.max_concurrent_runs, active, CONCURRENCY_RETRY_SECONDS
-            )
-    if quotas.runs_per_minute is not None:
-        recent, oldest = _runs_since(session, tenant_id, now - timedelta(minutes=1))
-        if recent >= quotas.runs_per_minute:
-            frees_at = (oldest or now) + timedelta(minutes=1)
-            wait = max(1, math.ceil((frees_at - now).total_seconds()))
-            raise _exceeded("runs_per_minute", quotas.runs_per_minute, recent, wait)
-    if quotas.limits_daily_usage():
-        quota, limit, used = daily_budget_problem(quotas, *daily_usage(session, tenant_id, now))
-        if quota:
-            raise _exceeded(quota, limit, used, _seconds_to_midnight(now))
+    refusal = admission_refusal(session, tenant_id)
+    if refusal is not None:
+        raise _exceeded(refusal.quota, refusal.limit, refusal.used, refusal.retry_after_seconds)
 
 
 def _open_streams(session: Session, tenant_id: str, now: datetime) -> int:
@@ -112,7 +59,7 @@ def open_stream(database: Engine, tenant_id: str, run_id: str, ttl_seconds: floa
         quotas = quotas_of(session, tenant_id)
         if quotas.max_event_streams is None:
             return None
-        _lock_tenant(session, tenant_id)
+        lock_tenant(session, tenant_id)
         now = utcnow()
         session.execute(
             delete(EventStreamLease).where(
@@ -152,11 +99,11 @@ def close_stream(database: Engine, tenant_id: str, lease_id: str) -> None:
 def usage(session: Session, tenant: Tenant) -> TenantUsage:
     now = utcnow()
     tokens, cost = daily_usage(session, tenant.id, now)
-    recent, _oldest = _runs_since(session, tenant.id, now - timedelta(minutes=1))
+    recent, _oldest = runs_since(session, tenant.id, now - timedelta(minutes=1))
     return TenantUsage(
         tenant_id=tenant.id,
         day=now.date().isoformat(),
-        active_runs=_active_runs(session, tenant.id),
+        active_runs=active_runs(session, tenant.id),
         runs_last_minute=recent,
         tokens_today=tokens,
         cost_usd_today=round(cost, 6),

@@ -127,6 +127,7 @@ class RunFilters:
     search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    schedule_id: str | None = None
 
 
 class MillisBetween(FunctionElement[float]):
@@ -235,6 +236,8 @@ def list_runs(
         statement = statement.where(Run.agent_id == filters.agent_id)
     if filters.status:
         statement = statement.where(Run.status == filters.status)
+    if filters.schedule_id:
+        statement = statement.where(Run.schedule_id == filters.schedule_id)
     if filters.search:
         statement = statement.where(
             JsonText(col(Run.input)).icontains(filters.search, autoescape=True)

@@ -10,10 +10,11 @@ from typing import Any
 from worker.activities.approvals import ApprovalSteps
 from worker.activities.finish import FinishSteps
 from worker.activities.model import ModelSteps
+from worker.activities.schedules import ScheduleSteps
 from worker.activities.tool import ToolSteps
 
 
-class RunActivities(ModelSteps, ToolSteps, ApprovalSteps, FinishSteps):
+class RunActivities(ModelSteps, ToolSteps, ApprovalSteps, FinishSteps, ScheduleSteps):
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.call_model,
@@ -21,6 +22,7 @@ class RunActivities(ModelSteps, ToolSteps, ApprovalSteps, FinishSteps):
             self.request_approval,
             self.expire_approval,
             self.finish_run,
+            self.fire_schedule,
         ]
 
 

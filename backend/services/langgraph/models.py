@@ -176,7 +176,12 @@ class RunRequest(BaseModel):
     interrupt_after: Any = Field(default=None, description="Not supported.")
     checkpoint: Any = Field(default=None, description="Not supported.")
     checkpoint_id: Any = Field(default=None, description="Not supported.")
-    webhook: Any = Field(default=None, description="Not supported.")
+    webhook: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="A URL told (POST) when the run ends; the body is a Standard Webhooks "
+        "event (`run.completed`, `run.failed`, ...), not LangGraph's run object.",
+    )
     after_seconds: Annotated[int, Field(ge=0, le=0)] | None = Field(
         default=None, description="Only 0: runs start at once."
     )

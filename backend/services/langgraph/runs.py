@@ -31,13 +31,13 @@ FIELDS = {
     "context": "context",
     "metadata": "metadata",
     "multitask_strategy": "multitask_strategy",
+    "webhook": "webhook",
 }
 UNSUPPORTED = {
     "interrupt_before": "agents wait only where their approval policy says",
     "interrupt_after": "agents wait only where their approval policy says",
     "checkpoint": "runs continue the thread's latest state",
     "checkpoint_id": "runs continue the thread's latest state",
-    "webhook": "not supported yet",
 }
 
 
@@ -71,6 +71,8 @@ def thread_run(body: RunRequest) -> ThreadRunCreate:
     }
     if body.multitask_strategy is not None:
         fields["multitask_strategy"] = body.multitask_strategy
+    if body.webhook is not None:
+        fields["webhook"] = body.webhook
     try:
         return ThreadRunCreate.model_validate(fields)
     except ValidationError as exc:

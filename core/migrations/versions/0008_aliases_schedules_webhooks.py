@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('input', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('context', JSON, nullable=False),
+    sa.Column('run_metadata', JSON, nullable=False),
     sa.Column('cron', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('interval_seconds', sa.Integer(), nullable=True),
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
