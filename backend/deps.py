@@ -11,6 +11,7 @@ from sqlmodel import Session
 from backend.auth import Authenticator, Principal
 from backend.errors import forbidden
 from backend.services.run_follow import Sources
+from backend.services.schedule_engine import ScheduleEngine
 from backend.settings import Settings
 from core.db import TenantScope, set_scope
 from core.models import Role
@@ -70,7 +71,12 @@ def get_follow_sources(request: Request) -> Sources:
     )
 
 
+def get_schedule_engine(request: Request) -> ScheduleEngine:
+    return ScheduleEngine(request.app.state.run_engine)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ScheduleEngineDep = Annotated[ScheduleEngine, Depends(get_schedule_engine)]
 FollowSourcesDep = Annotated[Sources, Depends(get_follow_sources)]
 ObjectStoreDep = Annotated[ObjectStore, Depends(get_object_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from backend.deps import CanRead, CanWrite, TenantSessionDep
+from backend.deps import CanRead, CanWrite, ScheduleEngineDep, TenantSessionDep
 from backend.pagination import Page, PageParams, page_params
 from backend.routes.path_params import AgentId
-from backend.routes.schedules import ScheduleEngineDep
 from backend.services import agents as service
 from core.models import AgentCreate, AgentPublic, AgentUpdate
 

@@ -2,12 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from backend.deps import CanRead, CanWrite, TenantSessionDep
+from backend.deps import CanRead, CanWrite, ScheduleEngineDep, TenantSessionDep
 from backend.pagination import Page, PageParams, page_params
 from backend.services import schedules as service
-from backend.services.schedule_engine import ScheduleEngine
 from core.models import RunPublic
 from core.models.schedule import (
     ScheduleActionAccepted,
@@ -21,13 +20,6 @@ from core.models.schedule import (
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 Paging = Annotated[PageParams, Depends(page_params)]
 ScheduleId = Annotated[str, Path(description="The schedule's id (`sch_...`).")]
-
-
-def get_schedule_engine(request: Request) -> ScheduleEngine:
-    return ScheduleEngine(request.app.state.run_engine)
-
-
-ScheduleEngineDep = Annotated[ScheduleEngine, Depends(get_schedule_engine)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

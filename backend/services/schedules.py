@@ -132,6 +132,11 @@ def _publics(
     return publics
 
 
+def publics(session: Session, engine: ScheduleEngine, rows: list[Schedule]) -> list[SchedulePublic]:
+    """The rows with what the engine says of each (one call for them all)."""
+    return _publics(session, rows, _engine(engine.describe_many, [row.id for row in rows]))
+
+
 def public(session: Session, engine: ScheduleEngine, row: Schedule) -> SchedulePublic:
     view: EngineView | None = _engine(engine.describe, row.id)
     return _publics(session, [row], [view])[0]

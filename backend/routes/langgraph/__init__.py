@@ -4,8 +4,8 @@ mapped onto our agents, threads and runs (a view, not a second data model). Moun
 
 from fastapi import APIRouter
 
-from backend.routes.langgraph import assistants, runs, threads
+from backend.routes.langgraph import assistants, crons, runs, threads
 
 router = APIRouter(tags=["langgraph"])
-for part in (assistants, threads, runs):
+for part in (assistants, threads, crons, runs):
     router.include_router(part.router)

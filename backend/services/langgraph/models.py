@@ -185,3 +185,49 @@ class RunRequest(BaseModel):
     after_seconds: Annotated[int, Field(ge=0, le=0)] | None = Field(
         default=None, description="Only 0: runs start at once."
     )
+
+
+class CronRequest(BaseModel):
+    """A cron as LangGraph's SDK creates or changes it (`crons.create`, `crons.update`)."""
+
+    model_config = LANGGRAPH
+
+    assistant_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Agent id or name (creating)."
+    )
+    schedule: str | None = Field(
+        default=None, max_length=200, description="A 5-field cron expression."
+    )
+    timezone: str | None = Field(default=None, max_length=64, description="An IANA time zone.")
+    input: Any = Field(default=None, description='`{"messages": [one user message]}`.')
+    config: dict[str, Any] | None = Field(
+        default=None, description="`configurable.version` pins a version or alias."
+    )
+    context: Annotated[dict[str, Any], json_size_at_most(MAX_CONTEXT_BYTES)] | None = Field(
+        default=None, description="Facts given to the model with the prompt."
+    )
+    metadata: Metadata | None = Field(default=None, description="Labels on every run it fires.")
+    enabled: bool | None = Field(default=None, description="`false` pauses it.")
+    end_time: str | None = Field(default=None, description="No fire after this time.")
+    multitask_strategy: Literal["reject", "enqueue"] | None = Field(
+        default=None, description="A fire while its last run goes on: skipped, or queued."
+    )
+    on_run_completed: Literal["delete", "keep"] | None = Field(
+        default=None, description="Accepted: fires make runs of their own, on no thread."
+    )
+    webhook: Any = Field(default=None, description="Not supported on crons.")
+    interrupt_before: Any = Field(default=None, description="Not supported.")
+    interrupt_after: Any = Field(default=None, description="Not supported.")
+
+
+class CronSearch(BaseModel):
+    """A search of the tenant's crons (schedules)."""
+
+    model_config = LANGGRAPH
+
+    assistant_id: str | None = Field(default=None, max_length=200, description="Agent id/name.")
+    thread_id: str | None = Field(default=None, max_length=200, description="None match.")
+    enabled: bool | None = Field(default=None, description="Only enabled, or disabled, ones.")
+    limit: Limit = Field(default=10, description="At most this many.")
+    offset: Offset = Field(default=0, description="Skip this many.")
+    sort_order: SortOrder | None = Field(default=None, description="By creation; `desc` default.")

@@ -41,7 +41,7 @@ UNSUPPORTED = {
 }
 
 
-def _version(config: dict[str, Any] | None) -> Any:
+def configured_version(config: dict[str, Any] | None) -> Any:
     configurable = (config or {}).get("configurable") or {}
     if not isinstance(configurable, dict):
         raise invalid("config.configurable", "body", "an object")
@@ -64,7 +64,7 @@ def thread_run(body: RunRequest) -> ThreadRunCreate:
         raise invalid("input", "body", 'a run needs input ({"messages": [...]}) or a command')
     fields: dict[str, Any] = {
         "agent": body.assistant_id,
-        "version": _version(body.config),
+        "version": configured_version(body.config),
         "input": run_input(body.input),
         "context": body.context or {},
         "metadata": body.metadata or {},

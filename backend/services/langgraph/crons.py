@@ -1,0 +1,200 @@
+"""Crons: our schedules (cron kind), as LangGraph's SDK creates, searches and changes them.
+
+A cron fires runs of their own (LangGraph's stateless crons): each fire is a normal run of the
+schedule, on no thread, so `on_run_completed` has nothing to delete or keep. Crons bound to a
+thread are not served; interval schedules are not crons and are not listed.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session, col, select
+
+from backend.errors import ApiError, invalid
+from backend.services import schedules
+from backend.services.langgraph import assistants
+from backend.services.langgraph.messages import run_input
+from backend.services.langgraph.models import CronRequest, CronSearch
+from backend.services.langgraph.runs import configured_version
+from backend.services.schedule_engine import ScheduleEngine
+from core.models import Schedule
+from core.models.schedule import ScheduleCreate, SchedulePublic, ScheduleUpdate
+
+# Our schedule's fields by the LangGraph field they come from, for errors that name it.
+FIELDS = {
+    "agent": "assistant_id",
+    "version": "config.configurable.version",
+    "cron": "schedule",
+    "end_at": "end_time",
+    "paused": "enabled",
+    "overlap": "multitask_strategy",
+    "input": "input.messages",
+}
+ModelT = TypeVar("ModelT", bound=BaseModel)
+UNSUPPORTED = {
+    "webhook": "a schedule's runs tell the tenant's webhooks (/v1/webhooks)",
+    "interrupt_before": "agents wait only where their approval policy says",
+    "interrupt_after": "agents wait only where their approval policy says",
+}
+
+
+def _validated(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors():
+            where = tuple(error.get("loc", ()))
+            named = FIELDS.get(str(where[0]), str(where[0])) if where else "body"
+            errors.append({**error, "loc": ("body", *named.split("."), *where[1:])})
+        raise RequestValidationError(errors) from None
+
+
+@contextlib.contextmanager
+def _langgraph_names() -> Iterator[None]:
+    """A 422 the schedules service raises names the LangGraph field it came from."""
+    try:
+        yield
+    except ApiError as error:
+        if error.status != 422 or not isinstance(error.details, list):
+            raise
+        for detail in error.details:
+            detail["field"] = FIELDS.get(detail.get("field", ""), detail.get("field"))
+        first = error.details[0]
+        raise invalid(first["field"], first.get("location", "body"), first["message"]) from None
+
+
+def _message(raw: Any) -> str:
+    """A cron fires one user message."""
+    messages = run_input(raw)
+    if len(messages) != 1 or messages[0]["role"] != "user":
+        raise invalid("input.messages", "body", "a cron fires exactly one user message")
+    return messages[0]["content"]
+
+
+def _fields(body: CronRequest) -> dict[str, Any]:
+    """The schedule fields the request sets (only those it gives)."""
+    for name, why in UNSUPPORTED.items():
+        if getattr(body, name) not in (None, [], {}):
+            raise invalid(name, "body", f"not supported on crons: {why}")
+    given = body.model_fields_set
+    fields: dict[str, Any] = {}
+    if body.schedule is not None:
+        fields["cron"] = body.schedule
+    if body.timezone is not None:
+        fields["timezone"] = body.timezone
+    if body.input is not None:
+        fields["input"] = _message(body.input)
+    if body.config is not None:
+        fields["version"] = configured_version(body.config)
+    if body.context is not None:
+        fields["context"] = body.context
+    if body.metadata is not None:
+        fields["metadata"] = body.metadata
+    if body.enabled is not None:
+        fields["paused"] = not body.enabled
+    if "end_time" in given:
+        fields["end_at"] = body.end_time
+    if body.multitask_strategy is not None:
+        fields["overlap"] = "buffer_one" if body.multitask_strategy == "enqueue" else "skip"
+    return fields
+
+
+def cron_shape(schedule: SchedulePublic) -> dict[str, Any]:
+    """A schedule as LangGraph's `Cron`."""
+    return {
+        "cron_id": schedule.id,
+        "assistant_id": schedule.agent_id,
+        "thread_id": None,
+        "on_run_completed": "delete",
+        "end_time": schedule.end_at,
+        "schedule": schedule.cron,
+        "timezone": schedule.timezone,
+        "created_at": schedule.created_at,
+        "updated_at": schedule.updated_at,
+        "payload": {
+            "input": {"messages": [{"role": "user", "content": schedule.input}]},
+            "config": {"configurable": {"version": schedule.version}},
+            "context": schedule.context,
+            "metadata": schedule.metadata,
+        },
+        "user_id": schedule.created_by,
+        "next_run_date": schedule.next_fire_times[0] if schedule.next_fire_times else None,
+        "metadata": schedule.metadata,
+        "enabled": not schedule.paused,
+    }
+
+
+def create(
+    session: Session,
+    engine: ScheduleEngine,
+    body: CronRequest,
+    created_by: str,
+    created_by_name: str | None,
+) -> dict[str, Any]:
+    for required in ("assistant_id", "schedule", "input"):
+        if getattr(body, required) is None:
+            raise invalid(required, "body", "a cron needs it")
+    fields = {"agent": body.assistant_id, **_fields(body)}
+    with _langgraph_names():
+        created = schedules.create_schedule(
+            session, engine, _validated(ScheduleCreate, fields), created_by, created_by_name
+        )
+    return cron_shape(created)
+
+
+def _cron_row(session: Session, cron_id: str) -> Schedule:
+    row = schedules.get_schedule(session, cron_id)
+    if row.cron is None:
+        raise ApiError(404, "not_found", f"cron {cron_id!r} not found (an interval schedule)")
+    return row
+
+
+def update(
+    session: Session, engine: ScheduleEngine, cron_id: str, body: CronRequest
+) -> dict[str, Any]:
+    _cron_row(session, cron_id)
+    fields = _fields(body)
+    if "assistant_id" in body.model_fields_set:
+        raise invalid("assistant_id", "body", "a cron's assistant does not change")
+    with _langgraph_names():
+        changed = schedules.update_schedule(
+            session, engine, cron_id, _validated(ScheduleUpdate, fields)
+        )
+    return cron_shape(changed)
+
+
+def delete(session: Session, engine: ScheduleEngine, cron_id: str) -> None:
+    _cron_row(session, cron_id)
+    schedules.delete_schedule(session, engine, cron_id)
+
+
+def _matching(session: Session, query: CronSearch) -> list[Schedule] | None:
+    """The tenant's cron schedules the search names, newest first; None when none can."""
+    if query.thread_id is not None:
+        return None  # no cron is bound to a thread
+    statement = select(Schedule).where(col(Schedule.cron).is_not(None))
+    if query.assistant_id is not None:
+        try:
+            agent = assistants.find(session, query.assistant_id)
+        except ApiError:
+            return None
+        statement = statement.where(Schedule.agent_id == agent.id)
+    order = col(Schedule.id).asc() if query.sort_order == "asc" else col(Schedule.id).desc()
+    return list(session.exec(statement.order_by(order)))
+
+
+def search(session: Session, engine: ScheduleEngine, query: CronSearch) -> list[dict[str, Any]]:
+    rows = _matching(session, query) or []
+    found = [cron_shape(public) for public in schedules.publics(session, engine, rows)]
+    if query.enabled is not None:
+        found = [cron for cron in found if cron["enabled"] == query.enabled]
+    return found[query.offset : query.offset + query.limit]
+
+
+def count(session: Session, engine: ScheduleEngine, query: CronSearch) -> int:
+    everything = query.model_copy(update={"offset": 0, "limit": 1000})
+    return len(search(session, engine, everything))
