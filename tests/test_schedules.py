@@ -434,6 +434,15 @@ def test_with_the_engine_away_a_schedule_is_a_503_and_nothing_is_saved(
         assert tenant.ok(tenant.get("/v1/schedules"))["items"] == []
 
 
+def created_once_the_engine_answers(api: Api, body: dict[str, Any]) -> Any:
+    """The new schedule, or None while a just-started engine still answers 503 (a client
+    asks again then, as the answer's Retry-After says)."""
+    answer = api.post("/v1/schedules", json=body)
+    if answer.status_code == 503:
+        return None
+    return api.ok(answer, 201)
+
+
 def test_a_schedule_survives_an_engine_restart(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     temporal_dir = tmp_path / "temporal"
@@ -443,7 +452,12 @@ def test_a_schedule_survives_an_engine_restart(database_url: str, tmp_path: Path
         with tenant_on(engine, database_url, tmp_path) as tenant:
             engine.start_worker()
             agent_id = agent_with(tenant, script({"text": "still here"}))
-            sid = new_schedule(tenant, agent_id, interval_seconds=2)["id"]
+            sid = eventually(
+                lambda: created_once_the_engine_answers(
+                    tenant, {"agent": agent_id, "input": "hi", "interval_seconds": 2}
+                ),
+                "the new engine accepting a schedule",
+            )["id"]
             before = eventually(lambda: ended_runs(tenant, sid, 1), "a fire before the restart")
             stop_process(server)
             server = start_temporal(temporal_dir, port)
