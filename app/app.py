@@ -23,11 +23,15 @@ from app.pages.diff import DiffState, diff_page
 from app.pages.editor_page import EditorState, editor_page
 from app.pages.run import RunState, run_page
 from app.pages.runs import RunsState, runs_page
+from app.pages.schedule import ScheduleState, schedule_page
+from app.pages.schedules import SchedulesState, schedules_page
 from app.pages.settings import SettingsState, settings_page
 from app.pages.signin import CallbackState, SignInState, callback_page, sign_in_page
 from app.pages.thread import ThreadState, thread_page
 from app.pages.threads import ThreadsState, threads_page
 from app.pages.version import VersionState, version_page
+from app.pages.webhook import WebhookState, webhook_page
+from app.pages.webhooks import WebhooksState, webhooks_page
 from client import ApiError
 
 
@@ -75,6 +79,10 @@ PAGES = [
     (run_page, "/runs/[run_id]", RunState.load, "Run"),
     (threads_page, "/threads", ThreadsState.load, "Threads"),
     (thread_page, "/threads/[thread_id]", ThreadState.load, "Chat"),
+    (schedules_page, "/schedules", SchedulesState.load, "Schedules"),
+    (schedule_page, "/schedules/[schedule_id]", ScheduleState.load, "Schedule"),
+    (webhooks_page, "/webhooks", WebhooksState.load, "Webhooks"),
+    (webhook_page, "/webhooks/[webhook_id]", WebhookState.load, "Webhook"),
     (approvals_page, "/approvals", ApprovalsState.load, "Approvals"),
     (settings_page, "/settings", SettingsState.load, "Settings"),
 ]

@@ -63,6 +63,7 @@ class SessionState(rx.State):
     model_providers: rx.Field[list[str]] = rx.field(default_factory=list)
     builtin_tools: rx.Field[list[str]] = rx.field(default_factory=list)
     http_methods: rx.Field[list[str]] = rx.field(default_factory=list)
+    webhook_events: rx.Field[list[str]] = rx.field(default_factory=list)
     _limit_defaults: rx.Field[dict[str, Any]] = rx.field(default_factory=dict)
 
     def _show(self, session: api.Session) -> None:
@@ -116,6 +117,7 @@ class SessionState(rx.State):
         self.model_providers = words.providers
         self.builtin_tools = words.builtin_tools
         self.http_methods = words.http_methods
+        self.webhook_events = words.webhook_events
         self._limit_defaults = words.limit_defaults
 
     def _me(self) -> tuple[str, str] | None:

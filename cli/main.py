@@ -1,6 +1,6 @@
 """`agent-runtime`: serve, migrate, and run the whole product on one machine; run agents and
 look after their runs and approvals (`run`, `chat`, `runs`, `cancel`, `approvals`, `approve`,
-`reject`)."""
+`reject`), their aliases and the tenant's schedules (`aliases`, `schedules`)."""
 
 import os
 import signal
@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
-from cli import approval_commands, runs_commands
+from cli import approval_commands, release_commands, runs_commands
 from cli.api_access import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from cli.chat_command import chat
 from cli.help_format import Command, Group
@@ -36,6 +36,7 @@ app.command("run", cls=Command, rich_help_panel=RUNS)(run)
 app.command("chat", cls=Command, rich_help_panel=RUNS)(chat)
 runs_commands.register(app, RUNS)
 approval_commands.register(app, RUNS)
+release_commands.register(app, RUNS)
 
 DataDir = Annotated[
     Path,

@@ -11,6 +11,7 @@ from typing import Any, NoReturn, Self
 import httpx
 import httpx_sse
 
+from client.releases import ReleaseCalls
 from client.threads import ThreadCalls
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8002"
@@ -43,7 +44,7 @@ class ApiError(Exception):
         self.details = details
 
 
-class AgentRuntimeClient(ThreadCalls):
+class AgentRuntimeClient(ThreadCalls, ReleaseCalls):
     """Base URL and token default to AGENT_RUNTIME_URL and AGENT_RUNTIME_TOKEN."""
 
     def __init__(

@@ -29,6 +29,9 @@ API_COMMANDS = {
     ("approvals",): [],
     ("approve",): ["apr_x"],
     ("reject",): ["apr_x"],
+    ("aliases", "set"): ["demo", "prod", "1"],
+    ("aliases", "list"): ["demo"],
+    ("schedules", "list"): [],
 }
 
 

@@ -383,7 +383,7 @@ def test_help_names_the_exit_codes() -> None:
 def test_a_run_through_an_alias(stack: DevStack, api: AgentRuntimeClient) -> None:
     name = new_agent(api, {"text": "From the first version."})
     (agent,) = [a for a in api.list_agents(search=name) if a["name"] == name]
-    set_alias = api._call("PUT", f"/v1/agents/{agent['id']}/aliases/prod", json={"version": 1})
+    set_alias = api.set_alias(agent["id"], "prod", version=1)
     assert set_alias["version"] == 1
     result = agent_runtime_run(stack, name, "--version", "prod", "--json", "hello")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,7 +3,7 @@
 `shell` (the frame, navigation, headers), `widgets` (badges, callouts, cards, tables), `forms`
 (labelled fields and their errors), `approval_card` (deciding a tool call), `run_rows` (a table
 of runs), `tool_editor` (the version editor's tools), `mcp_server` (an MCP server entry: its
-pinned tools, its settings in the editor).
+pinned tools, its settings in the editor), `secret_once` (a secret shown once, with a copy button).
 """
 
 from app.components.approval_card import (
@@ -24,6 +24,7 @@ from app.components.forms import (
 )
 from app.components.mcp_server import mcp_settings, pinned_tool_list
 from app.components.run_rows import run_rows
+from app.components.secret_once import secret_once
 from app.components.shell import (
     NAV,
     SIDEBAR_WIDTH,
@@ -76,6 +77,7 @@ __all__ = [
     "rename_agent_dialog",
     "run_rows",
     "save_rename",
+    "secret_once",
     "section_title",
     "shell",
     "sidebar",

@@ -27,7 +27,13 @@ def run_rows(runs: Any, show_agent: bool = False) -> rx.Component:
                 rx.table.cell(rx.link(run.agent_name, href=f"/agents/{run.agent_id}", size="2"))
             )
         cells += [
-            rx.table.cell(rx.badge(run.version, variant="outline")),
+            rx.table.cell(
+                rx.hstack(
+                    rx.badge(run.version, variant="outline"),
+                    rx.cond(run.alias != "", rx.badge(run.alias, color_scheme="violet")),
+                    spacing="1",
+                )
+            ),
             rx.table.cell(status_badge(run.status, class_name="run-status")),
             rx.table.cell(rx.text(run.input, size="2", trim="both")),
             rx.table.cell(rx.text(run.created, size="1", color_scheme="gray")),

@@ -19,6 +19,8 @@ NAV = (
     ("Agents", "/agents", "bot"),
     ("Runs", "/runs", "activity"),
     ("Threads", "/threads", "messages-square"),
+    ("Schedules", "/schedules", "calendar-clock"),
+    ("Webhooks", "/webhooks", "webhook"),
     ("Approvals", "/approvals", "shield-check"),
     ("Settings", "/settings", "settings"),
 )

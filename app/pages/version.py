@@ -1,5 +1,5 @@
 """A version: its model, system prompt, tools (an MCP server's with the tools it pinned),
-limits, notes and metadata."""
+limits, notes and metadata, and the aliases that name it."""
 
 from typing import Any
 
@@ -19,7 +19,17 @@ from app.components import (
 )
 from app.components.widgets import refusable
 from app.state import Failure, PageState, SessionState, path_part
-from app.view import WRITER, ToolView, may, person, pretty, tool_view, when, who_may
+from app.view import (
+    WRITER,
+    ToolView,
+    aliases_by_version,
+    may,
+    person,
+    pretty,
+    tool_view,
+    when,
+    who_may,
+)
 from client import AgentRuntimeClient
 
 
@@ -40,6 +50,8 @@ class VersionState(PageState, SessionState):
     limits: rx.Field[list[tuple[str, str]]] = rx.field(default_factory=list)
     metadata: rx.Field[str] = rx.field("")
     starting_chat: rx.Field[bool] = rx.field(False)
+    # The agent's aliases that name this version (`prod`), by name.
+    aliases: rx.Field[list[str]] = rx.field(default_factory=list)
 
     @rx.var
     def may_write(self) -> bool:
@@ -52,17 +64,21 @@ class VersionState(PageState, SessionState):
         self._start_loading()
         yield
 
-        async def read(client: AgentRuntimeClient) -> tuple[dict[str, Any], dict[str, Any]]:
+        async def read(
+            client: AgentRuntimeClient,
+        ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
             self.number = int(path_part(path, 3))
             agent = await self._api(client.get_agent, self.agent_id)
             version = await self._api(client.get_version, self.agent_id, self.number)
-            return agent, version
+            aliases = await self._api(client.list_aliases, self.agent_id)
+            return agent, version, aliases
 
         found = await self._load(read)
         if isinstance(found, Failure):
             yield found.redirect
             return
-        agent, version = found
+        agent, version, aliases = found
+        self.aliases = aliases_by_version(aliases).get(self.number, [])
         model = version.get("model") or {}
         self.agent_name, self.latest = agent["name"], int(agent["latest_version"] or 0)
         self.config_hash = str(version["config_hash"])
@@ -167,9 +183,19 @@ def version_page() -> rx.Component:
                 ("Versions", f"{base}?tab=versions"),
                 (f"v{VersionState.number}", None),
             ),
-            badge=rx.cond(
-                VersionState.number == VersionState.latest,
-                rx.badge("latest", color_scheme="green"),
+            badge=rx.hstack(
+                rx.cond(
+                    VersionState.number == VersionState.latest,
+                    rx.badge("latest", color_scheme="green"),
+                ),
+                rx.foreach(
+                    VersionState.aliases,
+                    lambda name: rx.badge(
+                        name, color_scheme="violet", title="An alias naming this version"
+                    ),
+                ),
+                spacing="1",
+                id="version-aliases",
             ),
         ),
         error_callout(VersionState.error),

@@ -48,9 +48,13 @@ class VersionRow:
     notes: str = ""
     model: str = ""
     tools: str = ""
+    # The agent's aliases naming it, by name.
+    aliases: list[str] = field(default_factory=list)
 
 
-def version_row(version: dict[str, Any], me: tuple[str, str] | None = None) -> VersionRow:
+def version_row(
+    version: dict[str, Any], me: tuple[str, str] | None = None, aliases: list[str] | None = None
+) -> VersionRow:
     model = version.get("model") or {}
     tools = [str(tool.get("name")) for tool in version.get("tools") or []]
     return VersionRow(
@@ -62,6 +66,7 @@ def version_row(version: dict[str, Any], me: tuple[str, str] | None = None) -> V
         notes=str(version.get("notes") or ""),
         model=f"{model.get('provider', '?')}:{model.get('name') or 'default'}",
         tools=", ".join(tools) if tools else "no tools",
+        aliases=list(aliases or []),
     )
 
 

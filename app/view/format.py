@@ -27,6 +27,8 @@ STATUS_COLORS = {
     "busy": "blue",
     "interrupted": "amber",
     "error": "red",
+    # A webhook delivery's (pending and failed as above).
+    "delivered": "green",
 }
 NONE = "—"
 SUBJECT_PREFIXES = ("key:", "oidc:")  # how audit fields name an API key or a token's subject

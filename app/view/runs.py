@@ -28,6 +28,7 @@ class RunRow:
     agent_id: str = ""
     agent_name: str = ""
     version: str = ""
+    alias: str = ""
     status: str = ""
     input: str = ""
     created: str = ""
@@ -45,6 +46,7 @@ def run_row(run: dict[str, Any], agent_names: dict[str, str] | None = None) -> R
         agent_id=run["agent_id"],
         agent_name=(agent_names or {}).get(run["agent_id"], short_id(run["agent_id"])),
         version=f"v{run.get('version')}",
+        alias=str(run.get("alias") or ""),
         status=str(run["status"]),
         input=short(run.get("input"), 80),
         created=when(run.get("created_at"), seconds=True),
@@ -86,6 +88,7 @@ class StepView:
     input_url: str = ""
     started_at: str = ""
     ended_at: str = ""
+    worker_build: str = ""
 
 
 def step_view(step: dict[str, Any]) -> StepView:
@@ -106,6 +109,7 @@ def step_view(step: dict[str, Any]) -> StepView:
         input_url=file_link(step.get("input_url")),
         started_at=str(step.get("started_at") or ""),
         ended_at=str(step.get("ended_at") or ""),
+        worker_build=str(step.get("worker_build") or ""),
     )
     if isinstance(output, dict) and "$ref" in output:
         view.result = f"{size(output.get('size'))} (preview) {output.get('preview', '')}"

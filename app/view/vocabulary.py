@@ -4,6 +4,8 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.view.releases import webhook_events
+
 
 @dataclass
 class Vocabulary:
@@ -15,6 +17,7 @@ class Vocabulary:
     builtin_tools: list[str] = field(default_factory=list)
     http_methods: list[str] = field(default_factory=list)
     limit_defaults: dict[str, Any] = field(default_factory=dict)
+    webhook_events: list[str] = field(default_factory=list)
 
 
 def vocabulary(meta: dict[str, Any]) -> Vocabulary:
@@ -26,6 +29,7 @@ def vocabulary(meta: dict[str, Any]) -> Vocabulary:
         builtin_tools=[str(tool["name"]) for tool in meta["builtin_tools"]],
         http_methods=[str(method) for method in meta["http_methods"]],
         limit_defaults=dict(meta["limit_defaults"]),
+        webhook_events=webhook_events(meta),
     )
 
 

@@ -1,4 +1,4 @@
-"""An agent: run it (launcher, recent runs), its versions, and charts of its runs."""
+"""An agent: run it (launcher, recent runs), its versions and aliases, and charts of its runs."""
 
 from typing import Any
 
@@ -23,10 +23,12 @@ from app.components import (
 )
 from app.components.charts import cost_chart, latency_chart, runs_by_status_chart, tokens_chart
 from app.components.forms import getting_started
+from app.pages.agent.aliases import aliases_panel, promote_cell, promote_dialog
 from app.pages.agent.state import AgentState
 from app.stats_view import RANGES
 from app.view import WRITER, VersionRow, who_may
 
+VERSION_COLUMNS = ["Version", "Hash", "Model", "Tools", "Published (UTC)", "Author", "Notes"]
 # Reflex's stubs type a dataclass field as an array; in the page it is an object of StatsView.
 STATS: Any = AgentState.stats
 
@@ -141,10 +143,25 @@ def versions_tab() -> rx.Component:
             rx.table.cell(rx.text(version.created, size="2", color_scheme="gray")),
             rx.table.cell(rx.text(version.author, size="1", color_scheme="gray")),
             rx.table.cell(rx.text(version.notes, size="2", trim="both")),
+            rx.table.cell(
+                rx.hstack(
+                    rx.foreach(
+                        version.aliases,
+                        lambda name: rx.badge(name, color_scheme="violet", class_name="alias"),
+                    ),
+                    spacing="1",
+                    wrap="wrap",
+                ),
+                class_name="version-aliases",
+            ),
+            rx.table.cell(promote_cell(version)),
             align="center",
+            class_name="version-row",
+            custom_attrs={"data-version": version.number},
         )
 
     return rx.vstack(
+        rx.cond(AgentState.versions.length() > 0, aliases_panel()),
         section_title(
             "Versions",
             rx.cond(
@@ -170,8 +187,9 @@ def versions_tab() -> rx.Component:
         rx.cond(
             AgentState.versions.length() > 0,
             table(
-                ["Version", "Hash", "Model", "Tools", "Published (UTC)", "Author", "Notes"],
+                [*VERSION_COLUMNS, "Aliases", ""],
                 rx.table.body(rx.foreach(AgentState.versions, row)),
+                min_width="1040px",
                 id="versions-table",
             ),
             empty_state(
@@ -294,4 +312,5 @@ def agent_page() -> rx.Component:
             ),
         ),
         rename_agent_dialog(AgentState),
+        promote_dialog(),
     )

@@ -1,4 +1,5 @@
-"""The agent page's state: the agent, its versions and recent runs, the launcher, the charts."""
+"""The agent page's state: the agent, its versions and their aliases, recent runs, the launcher,
+the charts."""
 
 import json
 from datetime import UTC, datetime
@@ -9,8 +10,28 @@ import reflex as rx
 from app.components.forms import AgentRenameDrafts, FirstVisitGuide, save_rename
 from app.state import Failure, PageState, SessionState, path_part
 from app.stats_view import DEFAULT_RANGE, RANGES, StatsView, stats_view, window
-from app.view import ACTIVE, WRITER, RunRow, VersionRow, may, person, run_row, version_row
+from app.view import (
+    ACTIVE,
+    WRITER,
+    AliasRow,
+    MoveRow,
+    RunRow,
+    VersionRow,
+    alias_row,
+    aliases_by_version,
+    may,
+    move_row,
+    person,
+    release_choice,
+    release_choices,
+    release_wanted,
+    run_row,
+    version_row,
+)
 from client import AgentRuntimeClient
+
+# An agent's versions, its aliases, and the moves of each alias by its name.
+Releases = tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[dict[str, Any]]]]
 
 
 class AgentState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
@@ -24,6 +45,9 @@ class AgentState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
     tab: rx.Field[str] = rx.field("run")
     versions: rx.Field[list[VersionRow]] = rx.field(default_factory=list)
     runs: rx.Field[list[RunRow]] = rx.field(default_factory=list)
+    # Its aliases, by name, and every move of each (newest first)
+    aliases: rx.Field[list[AliasRow]] = rx.field(default_factory=list)
+    alias_moves: rx.Field[list[MoveRow]] = rx.field(default_factory=list)
     # The launcher
     launch_version: rx.Field[str] = rx.field("latest")
     launch_input: rx.Field[str] = rx.field("")
@@ -36,7 +60,8 @@ class AgentState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
 
     @rx.var
     def version_choices(self) -> list[str]:
-        return ["latest", *[row.label for row in self.versions]]
+        numbers = [row.number for row in self.versions]
+        return release_choices([row.name for row in self.aliases], numbers)
 
     @rx.var
     def may_write(self) -> bool:
@@ -50,8 +75,9 @@ class AgentState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
         self.agent_id = agent_id
         query = self.router.url.query_parameters
         self.tab = query.get("tab", self.tab or "run")
-        # "Run it" on a version and "Run again" on a run prefill the launcher.
-        self.launch_version = f"v{query['version']}" if query.get("version") else "latest"
+        # "Run it" on a version and "Run again" on a run prefill the launcher (`version` is a
+        # number or an alias).
+        self.launch_version = release_choice(query.get("version"))
         if "input" in query:
             self.launch_input = query["input"]
         if "context" in query:
@@ -62,36 +88,60 @@ class AgentState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
 
         async def read(
             client: AgentRuntimeClient,
-        ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any], bool]:
+        ) -> tuple[dict[str, Any], Releases, dict[str, Any], bool]:
             agent = await self._api(client.get_agent, self.agent_id)
-            versions = await self._api(client.list_versions, self.agent_id)
+            releases = await self._read_releases(client)
             page = await self._api(client.list_runs_page, agent_id=self.agent_id, limit=20)
             tenant_has_runs = bool(page["items"]) or bool(
                 (await self._api(client.list_runs_page, limit=1))["items"]
             )
             await self._refresh_pending(client)
-            return agent, versions, page, tenant_has_runs
+            return agent, releases, page, tenant_has_runs
 
         found = await self._load(read)
         if isinstance(found, Failure):
             yield found.redirect
             return
-        agent, versions, page, self.tenant_has_runs = found
+        agent, releases, page, self.tenant_has_runs = found
         self.name, self.description = agent["name"], agent.get("description") or ""
         self.archived, self.latest = bool(agent["archived"]), int(agent["latest_version"] or 0)
         self.created = str(agent.get("created_at", ""))[:10]
         me = self._me()
         self.created_by = person(agent.get("created_by"), me, agent.get("created_by_name"))
-        self.versions = [version_row(v, me) for v in sorted(versions, key=lambda v: -v["number"])]
-        if self.launch_version not in {row.label for row in self.versions}:
+        self._show_releases(*releases)
+        if self.launch_version not in self.version_choices:
             self.launch_version = "latest"
         names = {self.agent_id: self.name}
         self.runs = [run_row(run, names) for run in page["items"]]
-        if not versions and self.tab == "run":
+        if not self.versions and self.tab == "run":
             self.tab = "versions"
         self.loaded = True
         if self.tab == "charts":
             yield AgentState.load_charts
+
+    async def _read_releases(self, client: AgentRuntimeClient) -> Releases:
+        """The agent's versions, its aliases and each alias's moves (an agent has few)."""
+        versions = await self._api(client.list_versions, self.agent_id)
+        aliases = await self._api(client.list_aliases, self.agent_id)
+        moves = {
+            str(alias["name"]): await self._api(
+                client.alias_history, self.agent_id, str(alias["name"])
+            )
+            for alias in aliases
+        }
+        return versions, aliases, moves
+
+    def _show_releases(
+        self,
+        versions: list[dict[str, Any]],
+        aliases: list[dict[str, Any]],
+        moves: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        me, named = self._me(), aliases_by_version(aliases)
+        newest_first = sorted(versions, key=lambda v: -v["number"])
+        self.versions = [version_row(v, me, named.get(v["number"], [])) for v in newest_first]
+        self.aliases = [alias_row(a, moves.get(str(a["name"]), []), me) for a in aliases]
+        self.alias_moves = [move_row(m, me) for name in sorted(moves) for m in moves[name]]
 
     @rx.event
     def set_tab(self, tab: str) -> Any:
@@ -142,9 +192,7 @@ class AgentState(FirstVisitGuide, AgentRenameDrafts, PageState, SessionState):
                 self.launch_error = "Context must be a JSON object."
                 return
             context = parsed
-        version: int | str = (
-            "latest" if self.launch_version == "latest" else int(self.launch_version[1:])
-        )
+        version = release_wanted(self.launch_version)
         self.launching = True
         yield
         agent_id, text = self.agent_id, self.launch_input

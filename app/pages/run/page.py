@@ -34,6 +34,25 @@ def run_page() -> rx.Component:
             rx.hstack(
                 rx.link(RunState.agent_name, href=agent),
                 rx.badge(RunState.version, variant="outline"),
+                rx.cond(
+                    RunState.alias != "",
+                    rx.badge(
+                        "via ", RunState.alias, color_scheme="violet", id="run-alias", title="alias"
+                    ),
+                ),
+                rx.cond(
+                    RunState.schedule_id != "",
+                    rx.link(
+                        rx.badge(
+                            rx.icon("calendar-clock", size=12),
+                            "schedule ",
+                            short_id_var(RunState.schedule_id),
+                            color_scheme="cyan",
+                        ),
+                        href=f"/schedules/{RunState.schedule_id}",
+                        id="run-schedule",
+                    ),
+                ),
                 rx.text(
                     "· created ",
                     RunState.created,

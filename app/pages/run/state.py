@@ -53,6 +53,9 @@ class RunState(PageState, ApprovalDrafts, SessionState):
     agent_id: rx.Field[str] = rx.field("")
     agent_name: rx.Field[str] = rx.field("")
     version: rx.Field[str] = rx.field("")
+    # The alias it was started through and the schedule that fired it, if any.
+    alias: rx.Field[str] = rx.field("")
+    schedule_id: rx.Field[str] = rx.field("")
     input_text: rx.Field[str] = rx.field("")
     output_text: rx.Field[str] = rx.field("")
     run_error: rx.Field[str] = rx.field("")
@@ -152,6 +155,8 @@ class RunState(PageState, ApprovalDrafts, SessionState):
     ) -> None:
         self._fold.seed(run, steps, approvals)
         self.agent_id, self.version = run["agent_id"], f"v{run['version']}"
+        self.alias = str(run.get("alias") or "")
+        self.schedule_id = str(run.get("schedule_id") or "")
         self.input_text = pretty(run.get("input"))
         self.created = when(run.get("created_at"), seconds=True)
         self.created_by = person(run.get("created_by"), self._me(), run.get("created_by_name"))

@@ -1,5 +1,6 @@
 """The run's timeline: one card per step, a model turn (its text as it streams, the tool calls it
-asks for) or a tool call (arguments and result), with errors and links to large payloads."""
+asks for) or a tool call (arguments and result), with errors, links to large payloads and the
+build of the worker that ran it."""
 
 import reflex as rx
 
@@ -42,6 +43,17 @@ def step_item(step: StepView) -> rx.Component:
                     status_badge(step.status, class_name="step-status"),
                     rx.cond(step.attempt > 1, rx.badge("attempt ", step.attempt)),
                     rx.spacer(),
+                    rx.cond(
+                        step.worker_build != "",
+                        rx.text(
+                            rx.icon("cpu", size=12, display="inline", margin_right="3px"),
+                            step.worker_build,
+                            size="1",
+                            color_scheme="gray",
+                            title="The build of the worker that ran this step",
+                            class_name="step-worker-build",
+                        ),
+                    ),
                     rx.text(
                         step.duration, size="1", color_scheme="gray", class_name="step-duration"
                     ),
