@@ -35,6 +35,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
 
 
+def not_null(value: Any) -> Any:
+    """For a change's fields whose null means nothing: leave one out to keep its value."""
+    if value is None:
+        raise ValueError("may be left out, not null")
+    return value
+
+
 def created_at_field() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

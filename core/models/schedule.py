@@ -24,6 +24,7 @@ from core.models.common import (
     TenantOwned,
     UTCDateTime,
     created_at_field,
+    not_null,
 )
 from core.models.limits import DB_INT_MAX, MAX_CONTEXT_BYTES, json_size_at_most
 from core.models.run import VersionReference
@@ -201,9 +202,7 @@ class ScheduleUpdate(BaseModel):
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null: leave it out to keep it")
-        return value
+        return not_null(value)
 
 
 class ScheduleNote(BaseModel):

@@ -27,6 +27,7 @@ from core.models.common import (
     TenantOwned,
     UTCDateTime,
     created_at_field,
+    not_null,
 )
 
 
@@ -194,12 +195,8 @@ class WebhookUpdate(BaseModel):
 
     @field_validator("url", "events", "description", "enabled")
     @classmethod
-    def _left_out_not_null(cls, value: object) -> object:
-        # Only `agent_id` has a meaning for null (every agent); the others keep their value
-        # when left out.
-        if value is None:
-            raise ValueError("may be left out, not null")
-        return value
+    def _not_null(cls, value: Any) -> Any:
+        return not_null(value)
 
 
 class WebhookPublic(BaseModel):

@@ -7,10 +7,8 @@ thread are not served; interval schedules are not crons and are not listed.
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any
 
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from backend.errors import ApiError, invalid
@@ -18,7 +16,7 @@ from backend.services import schedules
 from backend.services.langgraph import assistants
 from backend.services.langgraph.messages import run_input
 from backend.services.langgraph.models import CronRequest, CronSearch
-from backend.services.langgraph.runs import configured_version
+from backend.services.langgraph.runs import configured_version, validated_as
 from backend.services.schedule_engine import ScheduleEngine
 from core.models import Schedule
 from core.models.schedule import ScheduleCreate, SchedulePublic, ScheduleUpdate
@@ -33,24 +31,11 @@ FIELDS = {
     "overlap": "multitask_strategy",
     "input": "input.messages",
 }
-ModelT = TypeVar("ModelT", bound=BaseModel)
 UNSUPPORTED = {
     "webhook": "a schedule's runs tell the tenant's webhooks (/v1/webhooks)",
     "interrupt_before": "agents wait only where their approval policy says",
     "interrupt_after": "agents wait only where their approval policy says",
 }
-
-
-def _validated(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        errors = []
-        for error in exc.errors():
-            where = tuple(error.get("loc", ()))
-            named = FIELDS.get(str(where[0]), str(where[0])) if where else "body"
-            errors.append({**error, "loc": ("body", *named.split("."), *where[1:])})
-        raise RequestValidationError(errors) from None
 
 
 @contextlib.contextmanager
@@ -140,9 +125,8 @@ def create(
             raise invalid(required, "body", "a cron needs it")
     fields = {"agent": body.assistant_id, **_fields(body)}
     with _langgraph_names():
-        created = schedules.create_schedule(
-            session, engine, _validated(ScheduleCreate, fields), created_by, created_by_name
-        )
+        schedule = validated_as(ScheduleCreate, fields, FIELDS)
+        created = schedules.create_schedule(session, engine, schedule, created_by, created_by_name)
     return cron_shape(created)
 
 
@@ -162,7 +146,7 @@ def update(
         raise invalid("assistant_id", "body", "a cron's assistant does not change")
     with _langgraph_names():
         changed = schedules.update_schedule(
-            session, engine, cron_id, _validated(ScheduleUpdate, fields)
+            session, engine, cron_id, validated_as(ScheduleUpdate, fields, FIELDS)
         )
     return cron_shape(changed)
 

@@ -6,10 +6,10 @@ for the decision and goes on, so the run a `Command` answers is the one that was
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from backend.errors import conflict, invalid, not_found
@@ -33,6 +33,7 @@ FIELDS = {
     "multitask_strategy": "multitask_strategy",
     "webhook": "webhook",
 }
+ModelT = TypeVar("ModelT", bound=BaseModel)
 UNSUPPORTED = {
     "interrupt_before": "agents wait only where their approval policy says",
     "interrupt_after": "agents wait only where their approval policy says",
@@ -73,13 +74,19 @@ def thread_run(body: RunRequest) -> ThreadRunCreate:
         fields["multitask_strategy"] = body.multitask_strategy
     if body.webhook is not None:
         fields["webhook"] = body.webhook
+    return validated_as(ThreadRunCreate, fields, FIELDS)
+
+
+def validated_as(model: type[ModelT], fields: dict[str, Any], names: dict[str, str]) -> ModelT:
+    """`fields` as our `model`; a validation error names the LangGraph field (`names` maps
+    ours to theirs) it came from."""
     try:
-        return ThreadRunCreate.model_validate(fields)
+        return model.model_validate(fields)
     except ValidationError as exc:
         errors = []
         for error in exc.errors():
             where = tuple(error.get("loc", ()))
-            named = FIELDS.get(str(where[0]), str(where[0])) if where else "body"
+            named = names.get(str(where[0]), str(where[0])) if where else "body"
             errors.append({**error, "loc": ("body", *named.split("."), *where[1:])})
         raise RequestValidationError(errors) from None
 
