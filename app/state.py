@@ -205,3 +205,17 @@ class PageState(rx.State, mixin=True):
 
     def _show_failure(self, failure: Failure) -> None:
         self.loaded, self.error = True, failure.message
+
+    def _outcome(
+        self, found: Any, done: str, show: Callable[[Any], None] | None = None, *then: Any
+    ) -> Any:
+        """What an action's handler yields once the API answered `found`: a Failure's message
+        in the page's error (and its sign-in redirect); else `show(found)` and a toast saying
+        `done`, followed by the events `then` (a redirect away from what was deleted)."""
+        if isinstance(found, Failure):
+            self.error = found.message
+            return found.redirect
+        self.error = ""
+        if show is not None:
+            show(found)
+        return [rx.toast.success(done), *then] if then else rx.toast.success(done)

@@ -1,11 +1,13 @@
-"""Form pieces: a labelled control, a field's error, text fields that show theirs, the
-rename-an-agent dialog, a provider's parameters documented, and the first-visit guide."""
+"""Form pieces: a labelled control, a field's error, text fields that show theirs, a form's
+Cancel and submit buttons, the rename-an-agent dialog, a provider's parameters documented, and
+the first-visit guide."""
 
 from typing import Any
 
 import reflex as rx
 
 from app import api
+from app.components.widgets import card, error_callout, refusable, section_title
 from app.editor import ParameterHelp
 from app.state import Failure
 
@@ -18,6 +20,63 @@ def field_error(message: Any, **props: Any) -> rx.Component:
             message,
             color_scheme="red",
             size="1",
+            **props,
+        ),
+    )
+
+
+def with_error(control: rx.Component, error: Any, **error_props: Any) -> rx.Component:
+    """`control` with its field's error (`field_error`) below it."""
+    return rx.vstack(control, field_error(error, **error_props), spacing="1", width="100%")
+
+
+def form_actions(on_cancel: Any, submit: rx.Component) -> rx.Component:
+    """A form's last line: "Cancel" (`on_cancel`), then `submit`, at the right."""
+    return rx.hstack(
+        rx.button("Cancel", variant="soft", color_scheme="gray", on_click=on_cancel),
+        submit,
+        justify="end",
+        width="100%",
+    )
+
+
+def new_form(state: Any, thing: str, icon: str, *fields: rx.Component) -> rx.Component:
+    """A list page's "New `thing`" form in a card (`#<thing>-form`): its `fields`, the error the
+    API gave (`state.new_error`, `#new-<thing>-error`), Cancel (closes it) and "Create `thing`"
+    (`#create-<thing>`, `state.create`)."""
+    return card(
+        rx.vstack(
+            section_title(f"New {thing}"),
+            *fields,
+            error_callout(state.new_error, id=f"new-{thing}-error"),
+            form_actions(
+                state.set_form_open(False),
+                rx.button(
+                    rx.icon(icon, size=14),
+                    f"Create {thing}",
+                    on_click=state.create,
+                    loading=state.creating,
+                    id=f"create-{thing}",
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        id=f"{thing}-form",
+    )
+
+
+def open_form_button(state: Any, label: str, reason: str, **props: Any) -> rx.Component:
+    """The header's "New …" button: it opens `state`'s form (`form_open`, `set_form_open`), for
+    whom `state.may_write` allows (`reason` says who may)."""
+    return refusable(
+        state.may_write,
+        reason,
+        lambda refused: rx.button(
+            rx.icon("plus", size=16),
+            label,
+            on_click=state.set_form_open(True),
+            disabled=True if refused else state.form_open,
             **props,
         ),
     )
@@ -48,7 +107,7 @@ def text_field(
     """A one-line input, red with its error below it while it has one."""
     return labelled(
         label,
-        rx.vstack(
+        with_error(
             rx.input(
                 value=value,
                 on_change=on_change,
@@ -57,9 +116,8 @@ def text_field(
                 id=control_id,
                 **props,
             ),
-            field_error(error, id=error_id),
-            spacing="1",
-            width="100%",
+            error,
+            id=error_id,
         ),
         hint,
     )
@@ -79,7 +137,7 @@ def area_field(
     """A text area (in the code font for JSON), with its error below it."""
     return labelled(
         label,
-        rx.vstack(
+        with_error(
             rx.text_area(
                 value=value,
                 on_change=on_change,
@@ -89,9 +147,8 @@ def area_field(
                 font_size="13px",
                 id=control_id,
             ),
-            field_error(error, id=error_id),
-            spacing="1",
-            width="100%",
+            error,
+            id=error_id,
         ),
     )
 

@@ -1,4 +1,5 @@
-"""The pieces every page uses: badges, callouts, empty and loading states, cards, tables."""
+"""The pieces every page uses: badges, callouts, empty and loading states, cards, tables, a
+delete confirmed first, a toggle and a busy note."""
 
 from collections.abc import Callable
 from typing import Any
@@ -70,6 +71,33 @@ def loading(label: str = "Loading…") -> rx.Component:
         rx.hstack(rx.spinner(size="3"), rx.text(label, color_scheme="gray", size="2")),
         width="100%",
         padding="48px",
+    )
+
+
+def when_loaded(state: Any, content: rx.Component, label: str = "Loading…") -> rx.Component:
+    """`content` once the page's `state` (a `PageState`) has read what it shows: `label` while it
+    reads, nothing where that failed (the page's error says why)."""
+    return rx.cond(~state.loaded, loading(label), rx.cond(state.failed, rx.fragment(), content))
+
+
+def busy_note(shown: Any, text: str, **props: Any) -> rx.Component:
+    """A spinner and `text` while `shown`: the page follows something that goes on."""
+    return rx.cond(
+        shown,
+        rx.hstack(rx.spinner(size="1"), rx.text(text, size="2"), align="center", **props),
+    )
+
+
+def toggle_button(icon: str, label: str, pressed: Any, on_click: Any, **props: Any) -> rx.Component:
+    """A small gray button that shows something below (a history, a body): solid while it does."""
+    return rx.button(
+        rx.icon(icon, size=14),
+        label,
+        size="1",
+        variant=rx.cond(pressed, "solid", "soft"),
+        color_scheme="gray",
+        on_click=on_click,
+        **props,
     )
 
 
@@ -155,4 +183,75 @@ def refusable(allowed: Any, reason: str, action: Callable[[bool], rx.Component])
             rx.box(action(True), title=reason, display="inline-block", class_name="refused"),
             content=reason,
         ),
+    )
+
+
+def confirm_dialog(
+    trigger: rx.Component,
+    title: Any,
+    description: str,
+    on_confirm: Any,
+    confirm_label: str = "Delete",
+    **confirm_props: Any,
+) -> rx.Component:
+    """`trigger` opens a question (`title`, `description`) whose red `confirm_label` button
+    does `on_confirm`; "Keep it" closes it. `confirm_props` (an id, a class) mark that button."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        confirm_label, color_scheme="red", on_click=on_confirm, **confirm_props
+                    )
+                ),
+                justify="end",
+                margin_top="16px",
+            ),
+        ),
+    )
+
+
+def confirm_delete(
+    thing: str,
+    description: str,
+    on_confirm: Any,
+    refused: Any,
+    *,
+    in_row: bool = False,
+    title: Any = None,
+) -> rx.Component:
+    """Delete a `thing`, asked again first ("Delete this <thing>?", or `title`). In a table's
+    row (`in_row`) a small trash button, class `<thing>-delete`; on the thing's own page a
+    "Delete" button, id `<thing>-delete`. The confirming button is `<thing>-delete-confirm`."""
+    mark = {"class_name" if in_row else "id": f"{thing}-delete"}
+    trigger = (
+        rx.icon_button(
+            rx.icon("trash-2", size=14),
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            disabled=refused,
+            aria_label=f"Delete the {thing}",
+            **mark,
+        )
+        if in_row
+        else rx.button(
+            rx.icon("trash-2", size=14),
+            "Delete",
+            variant="soft",
+            color_scheme="red",
+            disabled=refused,
+            **mark,
+        )
+    )
+    return confirm_dialog(
+        trigger,
+        f"Delete this {thing}?" if title is None else title,
+        description,
+        on_confirm,
+        **{key: f"{value}-confirm" for key, value in mark.items()},
     )

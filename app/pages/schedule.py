@@ -9,18 +9,21 @@ import reflex as rx
 
 from app import api
 from app.components import (
+    busy_note,
     by_width,
     card,
     code_text,
+    confirm_delete,
     crumbs,
     empty_state,
     error_callout,
-    loading,
     page_header,
+    pause_toggle,
     refusable,
     run_rows,
     section_title,
     shell,
+    when_loaded,
 )
 from app.state import Failure, PageState, SessionState, path_part
 from app.view import (
@@ -124,13 +127,7 @@ class ScheduleState(PageState, SessionState):
 
         found = await self._attempt(acted)
         self.busy = ""
-        if isinstance(found, Failure):
-            self.error = found.message
-            yield found.redirect
-            return
-        self.error = ""
-        self._show_schedule(*found)
-        yield rx.toast.success(done)
+        yield self._outcome(found, done, lambda details: self._show_schedule(*details))
 
     @rx.event
     async def pause(self) -> Any:
@@ -159,10 +156,7 @@ class ScheduleState(PageState, SessionState):
     async def delete(self) -> Any:
         schedule_id = self.schedule_id
         deleted = await self._attempt(lambda client: self._api(client.delete_schedule, schedule_id))
-        if isinstance(deleted, Failure):
-            self.error = deleted.message
-            return deleted.redirect
-        return [rx.toast.success("Schedule deleted."), rx.redirect("/schedules")]
+        return self._outcome(deleted, "Schedule deleted.", None, rx.redirect("/schedules"))
 
     @rx.event(background=True)
     async def watch(self) -> None:
@@ -207,27 +201,12 @@ def _fact(label: str, value: Any, **props: Any) -> rx.Component:
 def _actions(refused: bool) -> rx.Component:
     row: Any = ScheduleState.schedule
     return rx.hstack(
-        rx.cond(
+        pause_toggle(
             row.paused,
-            rx.button(
-                rx.icon("play", size=14),
-                "Unpause",
-                variant="soft",
-                on_click=ScheduleState.unpause,
-                loading=ScheduleState.busy == "unpause",
-                disabled=refused,
-                id="schedule-unpause",
-            ),
-            rx.button(
-                rx.icon("pause", size=14),
-                "Pause",
-                variant="soft",
-                color_scheme="gray",
-                on_click=ScheduleState.pause,
-                loading=ScheduleState.busy == "pause",
-                disabled=refused,
-                id="schedule-pause",
-            ),
+            refused,
+            ScheduleState.pause,
+            ScheduleState.unpause,
+            lambda action: ScheduleState.busy == action,
         ),
         rx.button(
             rx.icon("zap", size=14),
@@ -237,36 +216,11 @@ def _actions(refused: bool) -> rx.Component:
             disabled=True if refused else ScheduleState.awaiting_fire,
             id="schedule-trigger",
         ),
-        rx.alert_dialog.root(
-            rx.alert_dialog.trigger(
-                rx.button(
-                    rx.icon("trash-2", size=14),
-                    "Delete",
-                    variant="soft",
-                    color_scheme="red",
-                    disabled=refused,
-                    id="schedule-delete",
-                )
-            ),
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Delete this schedule?"),
-                rx.alert_dialog.description("It fires no more. The runs it started stay."),
-                rx.hstack(
-                    rx.alert_dialog.cancel(
-                        rx.button("Keep it", variant="soft", color_scheme="gray")
-                    ),
-                    rx.alert_dialog.action(
-                        rx.button(
-                            "Delete",
-                            color_scheme="red",
-                            on_click=ScheduleState.delete,
-                            id="schedule-delete-confirm",
-                        )
-                    ),
-                    justify="end",
-                    margin_top="16px",
-                ),
-            ),
+        confirm_delete(
+            "schedule",
+            "It fires no more. The runs it started stay.",
+            ScheduleState.delete,
+            refused,
         ),
         spacing="2",
         wrap="wrap",
@@ -295,84 +249,76 @@ def schedule_page() -> rx.Component:
             ),
         ),
         error_callout(ScheduleState.error),
-        rx.cond(
-            ~ScheduleState.loaded,
-            loading("Loading the schedule…"),
-            rx.cond(
-                ScheduleState.failed,
-                rx.fragment(),
-                rx.vstack(
-                    rx.grid(
-                        card(
-                            section_title("Next fires"),
-                            rx.cond(
-                                ScheduleState.upcoming.length() > 0,
-                                rx.vstack(
-                                    rx.foreach(
-                                        ScheduleState.upcoming,
-                                        lambda moment: rx.hstack(
-                                            rx.icon("alarm-clock", size=14),
-                                            rx.text(moment, size="2", class_name="fire-time"),
-                                            align="center",
-                                        ),
-                                    ),
-                                    spacing="2",
-                                    margin_top="8px",
-                                    id="fire-times",
-                                ),
-                                rx.text(
-                                    rx.cond(row.paused, "Paused: no fire is due.", "None due."),
-                                    size="2",
-                                    color_scheme="gray",
-                                    margin_top="8px",
-                                    id="fire-times-none",
-                                ),
-                            ),
-                        ),
-                        card(
-                            section_title("What it runs"),
-                            rx.data_list.root(
-                                _fact("Fires so far", row.fires, id="schedule-fires"),
-                                _fact("If a run still goes on", ScheduleState.overlap_label),
-                                _fact("Catch-up window", ScheduleState.catchup),
-                                _fact("Window", ScheduleState.window),
-                                _fact("Created", row.created + " UTC by " + row.created_by),
-                                _fact("Note", rx.cond(row.note != "", row.note, "—")),
-                                margin_y="8px",
-                            ),
-                            rx.text("Input", size="1", color_scheme="gray"),
-                            code_text(ScheduleState.input_text, max_height="160px"),
-                            rx.text("Context", size="1", color_scheme="gray", margin_top="8px"),
-                            code_text(ScheduleState.context_text, max_height="160px"),
-                        ),
-                        columns=by_width("1", "1fr 2fr"),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    section_title(
-                        "Runs",
+        when_loaded(
+            ScheduleState,
+            rx.vstack(
+                rx.grid(
+                    card(
+                        section_title("Next fires"),
                         rx.cond(
-                            ScheduleState.awaiting_fire,
-                            rx.hstack(
-                                rx.spinner(size="1"),
-                                rx.text("Waiting for the fire's run…", size="2"),
-                                align="center",
-                                id="awaiting-fire",
+                            ScheduleState.upcoming.length() > 0,
+                            rx.vstack(
+                                rx.foreach(
+                                    ScheduleState.upcoming,
+                                    lambda moment: rx.hstack(
+                                        rx.icon("alarm-clock", size=14),
+                                        rx.text(moment, size="2", class_name="fire-time"),
+                                        align="center",
+                                    ),
+                                ),
+                                spacing="2",
+                                margin_top="8px",
+                                id="fire-times",
+                            ),
+                            rx.text(
+                                rx.cond(row.paused, "Paused: no fire is due.", "None due."),
+                                size="2",
+                                color_scheme="gray",
+                                margin_top="8px",
+                                id="fire-times-none",
                             ),
                         ),
                     ),
-                    rx.cond(
-                        ScheduleState.runs.length() > 0,
-                        rx.box(run_rows(ScheduleState.runs), width="100%", id="schedule-runs"),
-                        empty_state(
-                            "circle-play",
-                            "No runs yet",
-                            "Each fire starts a run; “Trigger now” fires once at once.",
+                    card(
+                        section_title("What it runs"),
+                        rx.data_list.root(
+                            _fact("Fires so far", row.fires, id="schedule-fires"),
+                            _fact("If a run still goes on", ScheduleState.overlap_label),
+                            _fact("Catch-up window", ScheduleState.catchup),
+                            _fact("Window", ScheduleState.window),
+                            _fact("Created", row.created + " UTC by " + row.created_by),
+                            _fact("Note", rx.cond(row.note != "", row.note, "—")),
+                            margin_y="8px",
                         ),
+                        rx.text("Input", size="1", color_scheme="gray"),
+                        code_text(ScheduleState.input_text, max_height="160px"),
+                        rx.text("Context", size="1", color_scheme="gray", margin_top="8px"),
+                        code_text(ScheduleState.context_text, max_height="160px"),
                     ),
+                    columns=by_width("1", "1fr 2fr"),
                     spacing="4",
                     width="100%",
                 ),
+                section_title(
+                    "Runs",
+                    busy_note(
+                        ScheduleState.awaiting_fire,
+                        "Waiting for the fire's run…",
+                        id="awaiting-fire",
+                    ),
+                ),
+                rx.cond(
+                    ScheduleState.runs.length() > 0,
+                    rx.box(run_rows(ScheduleState.runs), width="100%", id="schedule-runs"),
+                    empty_state(
+                        "circle-play",
+                        "No runs yet",
+                        "Each fire starts a run; “Trigger now” fires once at once.",
+                    ),
+                ),
+                spacing="4",
+                width="100%",
             ),
+            "Loading the schedule…",
         ),
     )

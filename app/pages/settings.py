@@ -8,6 +8,7 @@ from app import api
 from app.components import (
     by_width,
     card,
+    confirm_dialog,
     empty_state,
     error_callout,
     field_error,
@@ -158,30 +159,12 @@ def key_row(key: Any) -> rx.Component:
                 rx.cond(
                     key["mine"],
                     rx.badge("signed in with it", color_scheme="gray", variant="soft"),
-                    rx.alert_dialog.root(
-                        rx.alert_dialog.trigger(
-                            rx.button("Revoke", size="1", color_scheme="red", variant="soft")
-                        ),
-                        rx.alert_dialog.content(
-                            rx.alert_dialog.title("Revoke this key?"),
-                            rx.alert_dialog.description(
-                                "Whatever uses it stops working at once. This cannot be undone."
-                            ),
-                            rx.hstack(
-                                rx.alert_dialog.cancel(
-                                    rx.button("Keep it", variant="soft", color_scheme="gray")
-                                ),
-                                rx.alert_dialog.action(
-                                    rx.button(
-                                        "Revoke",
-                                        color_scheme="red",
-                                        on_click=SettingsState.revoke(key["id"]),
-                                    )
-                                ),
-                                justify="end",
-                                margin_top="16px",
-                            ),
-                        ),
+                    confirm_dialog(
+                        rx.button("Revoke", size="1", color_scheme="red", variant="soft"),
+                        "Revoke this key?",
+                        "Whatever uses it stops working at once. This cannot be undone.",
+                        SettingsState.revoke(key["id"]),
+                        confirm_label="Revoke",
                     ),
                 ),
             ),

@@ -38,6 +38,11 @@ def agent_row(agent: dict[str, Any], me: tuple[str, str] | None = None) -> Agent
     )
 
 
+def agent_pairs(agents: list[dict[str, Any]]) -> list[list[str]]:
+    """The agents as [id, name] pairs, by name: what a page's agent select chooses from."""
+    return [[a["id"], a["name"]] for a in sorted(agents, key=lambda a: a["name"])]
+
+
 @dataclass
 class VersionRow:
     number: int = 0

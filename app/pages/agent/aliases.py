@@ -12,12 +12,14 @@ import reflex as rx
 from app import api
 from app.components import (
     card,
+    confirm_delete,
     empty_state,
     field_error,
     labelled,
     refusable,
     section_title,
     table,
+    toggle_button,
 )
 from app.pages.agent.state import AgentState
 from app.state import Failure
@@ -68,13 +70,7 @@ class AliasesState(AgentState):
 
         releases = await self._attempt(moved)
         self.moving = ""
-        if isinstance(releases, Failure):
-            self.error = releases.message
-            yield releases.redirect
-            return
-        self.error = ""
-        self._show_releases(*releases)
-        yield rx.toast.success(done)
+        yield self._outcome(releases, done, lambda found: self._show_releases(*found))
 
     @rx.event
     async def promote(self, number: int, name: str) -> Any:
@@ -175,13 +171,11 @@ def _alias_row(alias: AliasRow) -> rx.Component:
         rx.table.cell(rx.text(alias.updated, size="1", color_scheme="gray")),
         rx.table.cell(
             rx.hstack(
-                rx.button(
-                    rx.icon("history", size=14),
+                toggle_button(
+                    "history",
                     "History",
-                    size="1",
-                    variant=rx.cond(AliasesState.history_alias == alias.name, "solid", "soft"),
-                    color_scheme="gray",
-                    on_click=AliasesState.show_history(alias.name),
+                    AliasesState.history_alias == alias.name,
+                    AliasesState.show_history(alias.name),
                     class_name="alias-history-toggle",
                 ),
                 refusable(
@@ -192,40 +186,14 @@ def _alias_row(alias: AliasRow) -> rx.Component:
                 refusable(
                     AliasesState.may_write,
                     who_may(WRITER, "delete an alias"),
-                    lambda refused: rx.alert_dialog.root(
-                        rx.alert_dialog.trigger(
-                            rx.icon_button(
-                                rx.icon("trash-2", size=14),
-                                size="1",
-                                variant="soft",
-                                color_scheme="red",
-                                disabled=refused,
-                                aria_label="Delete the alias",
-                                class_name="alias-delete",
-                            )
-                        ),
-                        rx.alert_dialog.content(
-                            rx.alert_dialog.title(f"Delete {alias.name}?"),
-                            rx.alert_dialog.description(
-                                "Runs and schedules that name it are refused until it is set "
-                                "again. Its history stays."
-                            ),
-                            rx.hstack(
-                                rx.alert_dialog.cancel(
-                                    rx.button("Keep it", variant="soft", color_scheme="gray")
-                                ),
-                                rx.alert_dialog.action(
-                                    rx.button(
-                                        "Delete",
-                                        color_scheme="red",
-                                        on_click=AliasesState.delete_alias(alias.name),
-                                        class_name="alias-delete-confirm",
-                                    )
-                                ),
-                                justify="end",
-                                margin_top="16px",
-                            ),
-                        ),
+                    lambda refused: confirm_delete(
+                        "alias",
+                        "Runs and schedules that name it are refused until it is set again. "
+                        "Its history stays.",
+                        AliasesState.delete_alias(alias.name),
+                        refused,
+                        in_row=True,
+                        title=f"Delete {alias.name}?",
                     ),
                 ),
                 spacing="2",

@@ -8,17 +8,20 @@ import reflex as rx
 
 from app.components import (
     by_width,
-    card,
+    confirm_delete,
     empty_state,
     error_callout,
     field_error,
     labelled,
-    loading,
+    new_form,
+    open_form_button,
     page_header,
+    pause_toggle,
     refusable,
-    section_title,
     shell,
     table,
+    when_loaded,
+    with_error,
 )
 from app.pages.schedules.state import CRON, INTERVAL, SchedulesState
 from app.view import WRITER, ScheduleRow, who_may
@@ -77,147 +80,117 @@ def _when_fields() -> rx.Component:
 
 
 def schedule_form() -> rx.Component:
-    return card(
-        rx.vstack(
-            section_title("New schedule"),
-            rx.grid(
-                labelled(
-                    "Agent",
-                    rx.vstack(
-                        rx.select(
-                            SchedulesState.agent_labels,
-                            value=SchedulesState.new_agent_label,
-                            on_change=SchedulesState.set_new_agent_label,
-                            placeholder="Choose an agent",
-                            width="100%",
-                            id="new-schedule-agent",
-                        ),
-                        field_error(_error("agent")),
-                        spacing="1",
-                        width="100%",
-                    ),
-                ),
-                labelled(
-                    "Version",
-                    rx.vstack(
-                        rx.select(
-                            SchedulesState.new_version_choices,
-                            value=SchedulesState.new_version,
-                            on_change=SchedulesState.set_new_version,
-                            width="100%",
-                            id="new-schedule-version",
-                        ),
-                        field_error(_error("version")),
-                        spacing="1",
-                        width="100%",
-                    ),
-                    "Resolved at each fire: an alias follows its moves.",
-                ),
-                columns=by_width("1", "2"),
-                spacing="3",
-                width="100%",
-            ),
+    return new_form(
+        SchedulesState,
+        "schedule",
+        "calendar-plus",
+        rx.grid(
             labelled(
-                "Input",
-                rx.vstack(
-                    rx.text_area(
-                        value=SchedulesState.new_input,
-                        on_change=SchedulesState.set_new_input,
-                        placeholder="What each run is asked, e.g. Summarize yesterday's tickets.",
-                        rows="3",
+                "Agent",
+                with_error(
+                    rx.select(
+                        SchedulesState.agent_labels,
+                        value=SchedulesState.new_agent_label,
+                        on_change=SchedulesState.set_new_agent_label,
+                        placeholder="Choose an agent",
                         width="100%",
-                        id="new-schedule-input",
+                        id="new-schedule-agent",
                     ),
-                    field_error(_error("input")),
-                    spacing="1",
-                    width="100%",
+                    _error("agent"),
                 ),
             ),
             labelled(
-                "Context (optional)",
-                rx.vstack(
-                    rx.text_area(
-                        value=SchedulesState.new_context,
-                        on_change=SchedulesState.set_new_context,
-                        placeholder='{"team": "support"}',
-                        font_family="var(--code-font-family)",
-                        font_size="12px",
-                        rows="2",
+                "Version",
+                with_error(
+                    rx.select(
+                        SchedulesState.new_version_choices,
+                        value=SchedulesState.new_version,
+                        on_change=SchedulesState.set_new_version,
                         width="100%",
-                        id="new-schedule-context",
+                        id="new-schedule-version",
                     ),
-                    field_error(_error("context")),
-                    spacing="1",
-                    width="100%",
+                    _error("version"),
                 ),
+                "Resolved at each fire: an alias follows its moves.",
             ),
-            rx.grid(
-                labelled("When", _when_fields()),
-                rx.vstack(
-                    labelled(
-                        "Time zone",
-                        rx.vstack(
-                            rx.input(
-                                value=SchedulesState.new_timezone,
-                                on_change=SchedulesState.set_new_timezone,
-                                placeholder="UTC",
-                                width="100%",
-                                id="new-schedule-timezone",
-                            ),
-                            field_error(_error("timezone"), id="new-schedule-timezone-error"),
-                            spacing="1",
-                            width="100%",
-                        ),
-                        "An IANA name: UTC, Europe/Paris, America/New_York…",
-                    ),
-                    labelled(
-                        "If the previous run still goes on",
-                        rx.select(
-                            SchedulesState.overlap_labels,
-                            value=SchedulesState.new_overlap_label,
-                            on_change=SchedulesState.set_new_overlap_label,
-                            width="100%",
-                            id="new-schedule-overlap",
-                        ),
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                columns=by_width("1", "2"),
-                spacing="3",
-                width="100%",
-            ),
-            labelled(
-                "Note (optional)",
-                rx.input(
-                    value=SchedulesState.new_note,
-                    on_change=SchedulesState.set_new_note,
-                    width="100%",
-                    id="new-schedule-note",
-                ),
-            ),
-            error_callout(SchedulesState.new_error, id="new-schedule-error"),
-            rx.hstack(
-                rx.button(
-                    "Cancel",
-                    variant="soft",
-                    color_scheme="gray",
-                    on_click=SchedulesState.set_form_open(False),
-                ),
-                rx.button(
-                    rx.icon("calendar-plus", size=14),
-                    "Create schedule",
-                    on_click=SchedulesState.create,
-                    loading=SchedulesState.creating,
-                    id="create-schedule",
-                ),
-                justify="end",
-                width="100%",
-            ),
+            columns=by_width("1", "2"),
             spacing="3",
             width="100%",
         ),
-        id="schedule-form",
+        labelled(
+            "Input",
+            with_error(
+                rx.text_area(
+                    value=SchedulesState.new_input,
+                    on_change=SchedulesState.set_new_input,
+                    placeholder="What each run is asked, e.g. Summarize yesterday's tickets.",
+                    rows="3",
+                    width="100%",
+                    id="new-schedule-input",
+                ),
+                _error("input"),
+            ),
+        ),
+        labelled(
+            "Context (optional)",
+            with_error(
+                rx.text_area(
+                    value=SchedulesState.new_context,
+                    on_change=SchedulesState.set_new_context,
+                    placeholder='{"team": "support"}',
+                    font_family="var(--code-font-family)",
+                    font_size="12px",
+                    rows="2",
+                    width="100%",
+                    id="new-schedule-context",
+                ),
+                _error("context"),
+            ),
+        ),
+        rx.grid(
+            labelled("When", _when_fields()),
+            rx.vstack(
+                labelled(
+                    "Time zone",
+                    with_error(
+                        rx.input(
+                            value=SchedulesState.new_timezone,
+                            on_change=SchedulesState.set_new_timezone,
+                            placeholder="UTC",
+                            width="100%",
+                            id="new-schedule-timezone",
+                        ),
+                        _error("timezone"),
+                        id="new-schedule-timezone-error",
+                    ),
+                    "An IANA name: UTC, Europe/Paris, America/New_York…",
+                ),
+                labelled(
+                    "If the previous run still goes on",
+                    rx.select(
+                        SchedulesState.overlap_labels,
+                        value=SchedulesState.new_overlap_label,
+                        on_change=SchedulesState.set_new_overlap_label,
+                        width="100%",
+                        id="new-schedule-overlap",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            columns=by_width("1", "2"),
+            spacing="3",
+            width="100%",
+        ),
+        labelled(
+            "Note (optional)",
+            rx.input(
+                value=SchedulesState.new_note,
+                on_change=SchedulesState.set_new_note,
+                width="100%",
+                id="new-schedule-note",
+            ),
+        ),
     )
 
 
@@ -229,29 +202,14 @@ def _row_actions(row: ScheduleRow) -> rx.Component:
         SchedulesState.may_write,
         who_may(WRITER, "change a schedule"),
         lambda refused: rx.hstack(
-            rx.cond(
+            pause_toggle(
                 row.paused,
-                rx.button(
-                    rx.icon("play", size=14),
-                    "Unpause",
-                    size="1",
-                    variant="soft",
-                    on_click=SchedulesState.unpause(row.id),
-                    loading=busy("unpause"),
-                    disabled=refused,
-                    class_name="schedule-unpause",
-                ),
-                rx.button(
-                    rx.icon("pause", size=14),
-                    "Pause",
-                    size="1",
-                    variant="soft",
-                    color_scheme="gray",
-                    on_click=SchedulesState.pause(row.id),
-                    loading=busy("pause"),
-                    disabled=refused,
-                    class_name="schedule-pause",
-                ),
+                refused,
+                SchedulesState.pause(row.id),
+                SchedulesState.unpause(row.id),
+                busy,
+                mark="class_name",
+                size="1",
             ),
             rx.button(
                 rx.icon("zap", size=14),
@@ -263,37 +221,12 @@ def _row_actions(row: ScheduleRow) -> rx.Component:
                 disabled=refused,
                 class_name="schedule-trigger",
             ),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(
-                    rx.icon_button(
-                        rx.icon("trash-2", size=14),
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        disabled=refused,
-                        aria_label="Delete the schedule",
-                        class_name="schedule-delete",
-                    )
-                ),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete this schedule?"),
-                    rx.alert_dialog.description("It fires no more. The runs it started stay."),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(
-                            rx.button("Keep it", variant="soft", color_scheme="gray")
-                        ),
-                        rx.alert_dialog.action(
-                            rx.button(
-                                "Delete",
-                                color_scheme="red",
-                                on_click=SchedulesState.delete(row.id),
-                                class_name="schedule-delete-confirm",
-                            )
-                        ),
-                        justify="end",
-                        margin_top="16px",
-                    ),
-                ),
+            confirm_delete(
+                "schedule",
+                "It fires no more. The runs it started stay.",
+                SchedulesState.delete(row.id),
+                refused,
+                in_row=True,
             ),
             spacing="2",
             align="center",
@@ -357,16 +290,11 @@ def schedules_page() -> rx.Component:
             "Schedules",
             "Runs started by cron or interval: each fire is a normal run, listed with its "
             "schedule.",
-            refusable(
-                SchedulesState.may_write,
+            open_form_button(
+                SchedulesState,
+                "New schedule",
                 who_may(WRITER, "create a schedule"),
-                lambda refused: rx.button(
-                    rx.icon("plus", size=16),
-                    "New schedule",
-                    on_click=SchedulesState.set_form_open(True),
-                    disabled=True if refused else SchedulesState.form_open,
-                    id="new-schedule",
-                ),
+                id="new-schedule",
             ),
         ),
         rx.hstack(
@@ -380,22 +308,18 @@ def schedules_page() -> rx.Component:
         ),
         error_callout(SchedulesState.error),
         rx.cond(SchedulesState.form_open, schedule_form()),
-        rx.cond(
-            ~SchedulesState.loaded,
-            loading("Loading schedules…"),
+        when_loaded(
+            SchedulesState,
             rx.cond(
-                SchedulesState.failed,
-                rx.fragment(),
-                rx.cond(
-                    SchedulesState.schedules.length() > 0,
-                    rx.box(schedule_table(), width="100%"),
-                    empty_state(
-                        "calendar-clock",
-                        "No schedules",
-                        "A schedule runs an agent by cron (09:00 on weekdays) or every so "
-                        "often, in the time zone you pick.",
-                    ),
+                SchedulesState.schedules.length() > 0,
+                rx.box(schedule_table(), width="100%"),
+                empty_state(
+                    "calendar-clock",
+                    "No schedules",
+                    "A schedule runs an agent by cron (09:00 on weekdays) or every so "
+                    "often, in the time zone you pick.",
                 ),
             ),
+            "Loading schedules…",
         ),
     )

@@ -15,6 +15,7 @@ from app.view import (
     OVERLAPS,
     WRITER,
     ScheduleRow,
+    agent_pairs,
     interval_seconds,
     may,
     release_choices,
@@ -113,7 +114,7 @@ class SchedulesState(PageState, SessionState):
             yield found.redirect
             return
         agents, schedules = found
-        self.agents = [[a["id"], a["name"]] for a in sorted(agents, key=lambda a: a["name"])]
+        self.agents = agent_pairs(agents)
         self._show_schedules(schedules, {a["id"]: a["name"] for a in agents})
         self.loaded = True
 
@@ -277,13 +278,7 @@ class SchedulesState(PageState, SessionState):
 
         schedules = await self._attempt(acted)
         self.busy = ""
-        if isinstance(schedules, Failure):
-            self.error = schedules.message
-            yield schedules.redirect
-            return
-        self.error = ""
-        self._show_schedules(schedules)
-        yield rx.toast.success(done)
+        yield self._outcome(schedules, done, self._show_schedules)
 
     @rx.event
     async def pause(self, schedule_id: str) -> Any:

@@ -19,6 +19,7 @@ from app.view import (
     WRITER,
     ApprovalView,
     ChatRow,
+    agent_pairs,
     approval_row,
     chat_rows,
     error_text,
@@ -107,7 +108,7 @@ class ThreadState(PageState, ApprovalDrafts, SessionState):
             yield found.redirect
             return
         conversation, agents = found
-        self.agent_choices = [[a["id"], a["name"]] for a in sorted(agents, key=lambda a: a["name"])]
+        self.agent_choices = agent_pairs(agents)
         self.agent_id = thread_agent(conversation[0], agents)
         self._show_conversation(*conversation)
         self.version_choice = wanted

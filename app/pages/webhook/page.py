@@ -7,11 +7,12 @@ from typing import Any
 import reflex as rx
 
 from app.components import (
+    busy_note,
     code_text,
+    confirm_delete,
     crumbs,
     empty_state,
     error_callout,
-    loading,
     page_header,
     refusable,
     secret_once,
@@ -19,6 +20,8 @@ from app.components import (
     shell,
     status_badge,
     table,
+    toggle_button,
+    when_loaded,
 )
 from app.pages.webhook.state import WebhookState
 from app.view import WRITER, DeliveryRow, who_may
@@ -55,13 +58,11 @@ def _delivery_row(row: DeliveryRow) -> rx.Component:
         ),
         rx.table.cell(
             rx.hstack(
-                rx.button(
-                    rx.icon("braces", size=14),
+                toggle_button(
+                    "braces",
                     "Body",
-                    size="1",
-                    variant=rx.cond(WebhookState.shown_id == row.id, "solid", "soft"),
-                    color_scheme="gray",
-                    on_click=WebhookState.show_payload(row.id),
+                    WebhookState.shown_id == row.id,
+                    WebhookState.show_payload(row.id),
                     class_name="delivery-body",
                 ),
                 refusable(
@@ -119,38 +120,11 @@ def _actions(refused: bool) -> rx.Component:
             disabled=refused,
             id="webhook-rotate",
         ),
-        rx.alert_dialog.root(
-            rx.alert_dialog.trigger(
-                rx.button(
-                    rx.icon("trash-2", size=14),
-                    "Delete",
-                    variant="soft",
-                    color_scheme="red",
-                    disabled=refused,
-                    id="webhook-delete",
-                )
-            ),
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Delete this webhook?"),
-                rx.alert_dialog.description(
-                    "Its delivery log goes with it, and what is pending is not sent."
-                ),
-                rx.hstack(
-                    rx.alert_dialog.cancel(
-                        rx.button("Keep it", variant="soft", color_scheme="gray")
-                    ),
-                    rx.alert_dialog.action(
-                        rx.button(
-                            "Delete",
-                            color_scheme="red",
-                            on_click=WebhookState.delete,
-                            id="webhook-delete-confirm",
-                        )
-                    ),
-                    justify="end",
-                    margin_top="16px",
-                ),
-            ),
+        confirm_delete(
+            "webhook",
+            "Its delivery log goes with it, and what is pending is not sent.",
+            WebhookState.delete,
+            refused,
         ),
         spacing="2",
         align="center",
@@ -185,58 +159,45 @@ def webhook_page() -> rx.Component:
             WebhookState.forget_secret,
             id="webhook-secret",
         ),
-        rx.cond(
-            ~WebhookState.loaded,
-            loading("Loading the webhook…"),
-            rx.cond(
-                WebhookState.failed,
-                rx.fragment(),
-                rx.vstack(
-                    section_title(
-                        "Deliveries",
-                        rx.cond(
-                            WebhookState.watching,
-                            rx.hstack(
-                                rx.spinner(size="1"),
-                                rx.text("Following attempts…", size="2"),
-                                align="center",
-                                id="deliveries-live",
-                            ),
-                        ),
-                        rx.select(
-                            WebhookState.status_choices,
-                            value=WebhookState.status_filter,
-                            on_change=WebhookState.set_status_filter,
-                            id="deliveries-status-filter",
-                        ),
+        when_loaded(
+            WebhookState,
+            rx.vstack(
+                section_title(
+                    "Deliveries",
+                    busy_note(WebhookState.watching, "Following attempts…", id="deliveries-live"),
+                    rx.select(
+                        WebhookState.status_choices,
+                        value=WebhookState.status_filter,
+                        on_change=WebhookState.set_status_filter,
+                        id="deliveries-status-filter",
                     ),
-                    rx.cond(
-                        WebhookState.deliveries.length() > 0,
-                        table(
-                            DELIVERY_COLUMNS,
-                            rx.table.body(rx.foreach(WebhookState.deliveries, _delivery_row)),
-                            min_width="980px",
-                            id="deliveries-table",
-                        ),
-                        empty_state(
-                            "inbox",
-                            "No deliveries",
-                            "Events this webhook hears are delivered here; “Send test” "
-                            "sends a ping.",
-                        ),
-                    ),
-                    rx.cond(
-                        WebhookState.shown_id != "",
-                        rx.vstack(
-                            rx.text("Body of ", rx.code(WebhookState.shown_id), weight="medium"),
-                            code_text(WebhookState.shown_payload, id="delivery-payload"),
-                            spacing="1",
-                            width="100%",
-                        ),
-                    ),
-                    spacing="3",
-                    width="100%",
                 ),
+                rx.cond(
+                    WebhookState.deliveries.length() > 0,
+                    table(
+                        DELIVERY_COLUMNS,
+                        rx.table.body(rx.foreach(WebhookState.deliveries, _delivery_row)),
+                        min_width="980px",
+                        id="deliveries-table",
+                    ),
+                    empty_state(
+                        "inbox",
+                        "No deliveries",
+                        "Events this webhook hears are delivered here; “Send test” sends a ping.",
+                    ),
+                ),
+                rx.cond(
+                    WebhookState.shown_id != "",
+                    rx.vstack(
+                        rx.text("Body of ", rx.code(WebhookState.shown_id), weight="medium"),
+                        code_text(WebhookState.shown_payload, id="delivery-payload"),
+                        spacing="1",
+                        width="100%",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
             ),
+            "Loading the webhook…",
         ),
     )

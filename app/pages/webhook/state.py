@@ -108,19 +108,16 @@ class WebhookState(PageState, SessionState):
             answer = await call(client)
             return answer, await self._read(client, webhook_id, wanted)
 
+        def show(found: tuple[Any, Details]) -> None:
+            answer, details = found
+            self._show_webhook(*details)
+            if action == "rotate":
+                self.secret = str(answer["secret"])
+
         found = await self._attempt(acted)
         self.busy = ""
-        if isinstance(found, Failure):
-            self.error = found.message
-            yield found.redirect
-            return
-        answer, details = found
-        self.error = ""
-        self._show_webhook(*details)
-        if action == "rotate":
-            self.secret = str(answer["secret"])
-        yield rx.toast.success(done)
-        if self.pending:
+        yield self._outcome(found, done, show)
+        if not isinstance(found, Failure) and self.pending:
             yield WebhookState.watch
 
     @rx.event
@@ -168,10 +165,7 @@ class WebhookState(PageState, SessionState):
     async def delete(self) -> Any:
         webhook_id = self.webhook_id
         deleted = await self._attempt(lambda client: self._api(client.delete_webhook, webhook_id))
-        if isinstance(deleted, Failure):
-            self.error = deleted.message
-            return deleted.redirect
-        return [rx.toast.success("Webhook deleted."), rx.redirect("/webhooks")]
+        return self._outcome(deleted, "Webhook deleted.", None, rx.redirect("/webhooks"))
 
     @rx.event
     def forget_secret(self) -> None:

@@ -8,18 +8,20 @@ import reflex as rx
 
 from app.components import (
     by_width,
-    card,
+    confirm_delete,
     empty_state,
     error_callout,
     field_error,
     labelled,
-    loading,
+    new_form,
+    open_form_button,
     page_header,
     refusable,
     secret_once,
-    section_title,
     shell,
     table,
+    when_loaded,
+    with_error,
 )
 from app.pages.webhooks.state import WebhooksState
 from app.view import WRITER, WebhookRow, who_may
@@ -42,128 +44,81 @@ def _event_choice(name: rx.Var[str]) -> rx.Component:
 
 
 def webhook_form() -> rx.Component:
-    return card(
-        rx.vstack(
-            section_title("New webhook"),
-            labelled(
-                "URL",
-                rx.vstack(
-                    rx.input(
-                        value=WebhooksState.new_url,
-                        on_change=WebhooksState.set_new_url,
-                        placeholder="https://example.com/hooks/agent-runtime",
-                        width="100%",
-                        id="new-webhook-url",
-                    ),
-                    field_error(_error("url"), id="new-webhook-url-error"),
-                    spacing="1",
+    return new_form(
+        WebhooksState,
+        "webhook",
+        "webhook",
+        labelled(
+            "URL",
+            with_error(
+                rx.input(
+                    value=WebhooksState.new_url,
+                    on_change=WebhooksState.set_new_url,
+                    placeholder="https://example.com/hooks/agent-runtime",
                     width="100%",
+                    id="new-webhook-url",
                 ),
-                "Each delivery is a signed POST; a non-2xx answer is tried again later.",
+                _error("url"),
+                id="new-webhook-url-error",
             ),
-            labelled(
-                "Events",
-                rx.vstack(
-                    rx.checkbox(
-                        "Every event (*)",
-                        checked=WebhooksState.new_all,
-                        on_change=WebhooksState.set_new_all,
-                        id="new-webhook-all",
-                    ),
-                    rx.grid(
-                        rx.foreach(WebhooksState.webhook_events, _event_choice),
-                        columns=by_width("1", "2"),
-                        spacing="2",
-                        width="100%",
-                        padding_left="4px",
-                    ),
-                    field_error(_error("events"), id="new-webhook-events-error"),
+            "Each delivery is a signed POST; a non-2xx answer is tried again later.",
+        ),
+        labelled(
+            "Events",
+            rx.vstack(
+                rx.checkbox(
+                    "Every event (*)",
+                    checked=WebhooksState.new_all,
+                    on_change=WebhooksState.set_new_all,
+                    id="new-webhook-all",
+                ),
+                rx.grid(
+                    rx.foreach(WebhooksState.webhook_events, _event_choice),
+                    columns=by_width("1", "2"),
                     spacing="2",
                     width="100%",
+                    padding_left="4px",
                 ),
-            ),
-            rx.grid(
-                labelled(
-                    "Agent",
-                    rx.select(
-                        WebhooksState.agent_choices,
-                        value=WebhooksState.new_agent_label,
-                        on_change=WebhooksState.set_new_agent_label,
-                        width="100%",
-                        id="new-webhook-agent",
-                    ),
-                    "Only this agent's runs, or every agent's.",
-                ),
-                labelled(
-                    "Description (optional)",
-                    rx.input(
-                        value=WebhooksState.new_description,
-                        on_change=WebhooksState.set_new_description,
-                        width="100%",
-                        id="new-webhook-description",
-                    ),
-                ),
-                columns=by_width("1", "2"),
-                spacing="3",
+                field_error(_error("events"), id="new-webhook-events-error"),
+                spacing="2",
                 width="100%",
             ),
-            error_callout(WebhooksState.new_error, id="new-webhook-error"),
-            rx.hstack(
-                rx.button(
-                    "Cancel",
-                    variant="soft",
-                    color_scheme="gray",
-                    on_click=WebhooksState.set_form_open(False),
+        ),
+        rx.grid(
+            labelled(
+                "Agent",
+                rx.select(
+                    WebhooksState.agent_choices,
+                    value=WebhooksState.new_agent_label,
+                    on_change=WebhooksState.set_new_agent_label,
+                    width="100%",
+                    id="new-webhook-agent",
                 ),
-                rx.button(
-                    rx.icon("webhook", size=14),
-                    "Create webhook",
-                    on_click=WebhooksState.create,
-                    loading=WebhooksState.creating,
-                    id="create-webhook",
-                ),
-                justify="end",
-                width="100%",
+                "Only this agent's runs, or every agent's.",
             ),
+            labelled(
+                "Description (optional)",
+                rx.input(
+                    value=WebhooksState.new_description,
+                    on_change=WebhooksState.set_new_description,
+                    width="100%",
+                    id="new-webhook-description",
+                ),
+            ),
+            columns=by_width("1", "2"),
             spacing="3",
             width="100%",
         ),
-        id="webhook-form",
     )
 
 
 def _delete(row: WebhookRow, refused: bool) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.icon_button(
-                rx.icon("trash-2", size=14),
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                disabled=refused,
-                aria_label="Delete the webhook",
-                class_name="webhook-delete",
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this webhook?"),
-            rx.alert_dialog.description(
-                "Its delivery log goes with it, and what is pending is not sent."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Delete",
-                        color_scheme="red",
-                        on_click=WebhooksState.delete(row.id),
-                        class_name="webhook-delete-confirm",
-                    )
-                ),
-                justify="end",
-                margin_top="16px",
-            ),
-        ),
+    return confirm_delete(
+        "webhook",
+        "Its delivery log goes with it, and what is pending is not sent.",
+        WebhooksState.delete(row.id),
+        refused,
+        in_row=True,
     )
 
 
@@ -248,16 +203,8 @@ def webhooks_page() -> rx.Component:
             "Webhooks",
             "URLs told when runs start and end and approvals are asked or decided: signed "
             "POSTs, tried again until they are taken.",
-            refusable(
-                WebhooksState.may_write,
-                who_may(WRITER, "create a webhook"),
-                lambda refused: rx.button(
-                    rx.icon("plus", size=16),
-                    "New webhook",
-                    on_click=WebhooksState.set_form_open(True),
-                    disabled=True if refused else WebhooksState.form_open,
-                    id="new-webhook",
-                ),
+            open_form_button(
+                WebhooksState, "New webhook", who_may(WRITER, "create a webhook"), id="new-webhook"
             ),
         ),
         error_callout(WebhooksState.error),
@@ -268,22 +215,18 @@ def webhooks_page() -> rx.Component:
             id="webhook-secret",
         ),
         rx.cond(WebhooksState.form_open, webhook_form()),
-        rx.cond(
-            ~WebhooksState.loaded,
-            loading("Loading webhooks…"),
+        when_loaded(
+            WebhooksState,
             rx.cond(
-                WebhooksState.failed,
-                rx.fragment(),
-                rx.cond(
-                    WebhooksState.webhooks.length() > 0,
-                    rx.box(webhook_table(), width="100%"),
-                    empty_state(
-                        "webhook",
-                        "No webhooks",
-                        "A webhook tells a URL of events: a run ending, an approval asked. "
-                        "Create one to hear them.",
-                    ),
+                WebhooksState.webhooks.length() > 0,
+                rx.box(webhook_table(), width="100%"),
+                empty_state(
+                    "webhook",
+                    "No webhooks",
+                    "A webhook tells a URL of events: a run ending, an approval asked. "
+                    "Create one to hear them.",
                 ),
             ),
+            "Loading webhooks…",
         ),
     )

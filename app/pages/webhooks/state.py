@@ -7,7 +7,7 @@ import reflex as rx
 
 from app import api
 from app.state import Failure, PageState, SessionState
-from app.view import ALL_EVENTS, WRITER, WebhookRow, may, webhook_row
+from app.view import ALL_EVENTS, WRITER, WebhookRow, agent_pairs, may, webhook_row
 from client import AgentRuntimeClient, ApiError
 
 EVERY_AGENT = "Every agent"
@@ -63,7 +63,7 @@ class WebhooksState(PageState, SessionState):
             yield found.redirect
             return
         agents, webhooks = found
-        self.agents = [[a["id"], a["name"]] for a in sorted(agents, key=lambda a: a["name"])]
+        self.agents = agent_pairs(agents)
         self._show_webhooks(webhooks)
         self.loaded = True
 
