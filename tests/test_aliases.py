@@ -3,6 +3,7 @@ keep each thread on one version; every step names the worker build that ran it."
 
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -252,3 +253,30 @@ def test_worker_build_id_is_the_configured_one_or_a_digest_of_the_code() -> None
     derived = worker_build_id(WorkerSettings())
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{12}", derived)
     assert worker_build_id(WorkerSettings()) == derived
+
+
+def test_moves_at_once_are_audited_one_after_another(tenant_a: Api) -> None:
+    agent_id = versions_answering(tenant_a, *(f"v{n}" for n in range(1, 7)))
+    set_alias(tenant_a, agent_id, "prod", version=1)  # the app's validators built once
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(
+            pool.map(
+                lambda n: (
+                    tenant_a.put(
+                        f"/v1/agents/{agent_id}/aliases/prod", json={"version": n}
+                    ).status_code
+                ),
+                range(2, 7),
+            )
+        )
+    assert answers == [200] * 5
+    moves = list(reversed(history(tenant_a, agent_id, "prod")))
+    chain = [
+        ([t["version"] for t in m["from_versions"]], [t["version"] for t in m["to_versions"]])
+        for m in moves
+    ]
+    # Each move starts where the one before it ended: none read a stale alias.
+    assert all(chain[i][0] == chain[i - 1][1] for i in range(1, len(chain))), chain
+    assert len(chain) == 6
+    final = tenant_a.ok(tenant_a.get(f"/v1/agents/{agent_id}/aliases/prod"))["version"]
+    assert [final] == chain[-1][1]

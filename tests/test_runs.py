@@ -1,10 +1,14 @@
 """Runs end to end: REST API -> Temporal dev server -> worker process -> database."""
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from backend.services.runs import _request_hash
+from core.models import RunCreate
 from tests.helpers import (
     Api,
     agent_with,
@@ -351,3 +355,36 @@ def test_list_runs_sorts_by_creation_duration_and_cost_and_pages_each_sort(
     assert error_fields(response) == ["sort"]
     tenant_a.ok(tenant_a.post(f"/v1/runs/{unended['id']}/cancel"), 202)
     assert wait_for_run(tenant_a, unended["id"])["status"] == "cancelled"
+
+
+def test_schedule_keys_are_not_a_callers_and_old_requests_replay(tenant_a: Api) -> None:
+    agent_id = agent_with(tenant_a, script({"text": "done"}))
+    url = f"/v1/agents/{agent_id}/runs"
+    taken = tenant_a.post(
+        url, json={"input": "go"}, headers={"Idempotency-Key": "schedule:sch_x:sch_x-2026"}
+    )
+    assert (taken.status_code, error_fields(taken)) == (422, ["Idempotency-Key"])
+    # A body without the fields added since hashes as it did before them.
+    body = RunCreate(input="go")
+    before = {"agent_id": agent_id, "version": "latest", "input": "go", "context": {}}
+    canonical = json.dumps(before, sort_keys=True, separators=(",", ":"))
+    assert _request_hash(agent_id, body) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_runs_own_webhook_is_checked_and_shown_without_its_query(tenant_a: Api) -> None:
+    agent_id = agent_with(tenant_a, script({"text": "done"}))
+    url = f"/v1/agents/{agent_id}/runs"
+    for bad in ("http://example.com:99999/", "http://[::1/", "ftp://example.com/", "x" * 3000):
+        refused = tenant_a.post(url, json={"input": "go", "webhook": bad})
+        assert (refused.status_code, error_fields(refused)) == (422, ["webhook"]), bad
+    metadata = tenant_a.post(url, json={"input": "go", "webhook": "http://169.254.169.254/x"})
+    assert (metadata.status_code, error_fields(metadata)) == (422, ["webhook"])
+    run = tenant_a.ok(
+        tenant_a.post(
+            url, json={"input": "go", "webhook": "https://example.com/hooks?token=s3cret#x"}
+        ),
+        202,
+    )
+    assert run["webhook"] == "https://example.com/hooks"
+    assert "s3cret" not in tenant_a.ok_text(f"/v1/runs/{run['id']}")
+    wait_for_run(tenant_a, run["id"])

@@ -1,13 +1,14 @@
 """Release aliases: point a name at a version (or a weighted split), read, delete; every move
 audited in the same transaction as the move itself."""
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.errors import ApiError, invalid, not_found
 from backend.pagination import Page, PageParams, paginate
 from backend.services.agents import get_agent
-from core.models import AgentAlias, AgentVersion, AliasMove
+from core.models import Agent, AgentAlias, AgentVersion, AliasMove
 from core.models.alias import AliasMovePublic, AliasPublic, AliasSet
 from core.models.common import utcnow
 
@@ -19,6 +20,15 @@ def _alias(session: Session, agent_id: str, name: str) -> AgentAlias | None:
     return session.exec(
         select(AgentAlias).where(AgentAlias.agent_id == agent_id, AgentAlias.name == name)
     ).first()
+
+
+def _lock_agent(session: Session, agent_id: str) -> None:
+    """Moves of one agent's aliases one after another until the caller commits (a row lock on
+    Postgres, the write lock on SQLite), so each move's audit says where it really came from."""
+    session.execute(
+        update(Agent).where(col(Agent.id) == agent_id).values(name=col(Agent.name)),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def get_alias(session: Session, agent_id: str, name: str) -> AgentAlias:
@@ -57,6 +67,7 @@ def set_alias(
     _check_versions_exist(session, agent.id, body)
     targets = body.targets()
     for _attempt in range(SET_ATTEMPTS):
+        _lock_agent(session, agent.id)
         alias = _alias(session, agent.id, name)
         before = list(alias.targets) if alias is not None else []
         if alias is not None and before == targets:
@@ -89,6 +100,7 @@ def set_alias(
 def delete_alias(
     session: Session, agent_id: str, name: str, moved_by: str, moved_by_name: str | None
 ) -> None:
+    _lock_agent(session, get_agent(session, agent_id).id)
     alias = get_alias(session, agent_id, name)
     session.add(
         AliasMove(

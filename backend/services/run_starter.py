@@ -5,6 +5,10 @@ the workflow at once; when that could not happen (the engine was unreachable, or
 died between its commit and the start), this starter, running in every API process, finds runs
 still `queued` after a grace period and starts them. Starting is idempotent by run id (the
 workflow id), so several API processes doing it at once make one workflow.
+
+A schedule's fire starts its run's workflow itself, as its child, so that the schedule's overlap
+policy holds: the fire is durable and does so even after a worker dies or behind a backlog. Its
+runs are left to it for much longer, and started here only if the fire itself is gone.
 """
 
 import asyncio
@@ -14,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
+from sqlmodel import and_, col, or_, select
 
 from backend.services.engine import EngineUnavailableError, RunEngine
 from core.contract import AgentRunInput
@@ -25,6 +29,8 @@ from core.thread_queue import waits_for_its_turn, workflow_input
 
 log = logging.getLogger("agent_runtime.api")
 BATCH = 100
+# A fire's run still queued this long has lost its fire.
+SCHEDULED_GRACE = timedelta(minutes=10)
 
 
 class RunStarter:
@@ -44,14 +50,19 @@ class RunStarter:
 
     def _pending(self) -> list[AgentRunInput]:
         """Runs queued for longer than the grace period whose workflow this process has not
-        seen started, oldest first; a thread's run only on its turn."""
-        cutoff = utcnow() - self.grace
+        seen started, oldest first; a thread's run only on its turn; a fire's run only once
+        its fire is surely gone."""
+        now = utcnow()
+        cutoff, fire_cutoff = now - self.grace, now - max(self.grace, SCHEDULED_GRACE)
         with scoped_session(self.database, AllTenants()) as session:
             runs = session.exec(
                 select(Run)
                 .where(
                     Run.status == RunStatus.queued,
-                    col(Run.created_at) < cutoff,
+                    or_(
+                        col(Run.created_at) < fire_cutoff,
+                        and_(col(Run.schedule_id).is_(None), col(Run.created_at) < cutoff),
+                    ),
                     ~waits_for_its_turn(),
                 )
                 .order_by(col(Run.created_at))

@@ -23,12 +23,17 @@ from backend.services.lookup import get_or_404
 from backend.services.quotas import admit_run
 from core import transitions
 from core.models import Run, RunCreate, RunPublic, RunStatus, RunStep, StepPublic
+from core.run_records import SCHEDULE_SUBJECT
 from core.versions import ResolvedVersion, VersionNotFoundError, resolve_version
+
+# A schedule's fires key their runs so (core.run_records): no caller may take one.
+RESERVED_KEY_PREFIX = f"{SCHEDULE_SUBJECT}:"
 
 
 def _request_hash(agent_id: str, body: RunCreate) -> str:
     canonical = json.dumps(
-        {"agent_id": agent_id, **body.model_dump(mode="json")},
+        # Fields left unset hash as before they existed: a retry across an upgrade replays.
+        {"agent_id": agent_id, **body.model_dump(mode="json", exclude_none=True)},
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -75,6 +80,12 @@ def create_run(
 ) -> tuple[Run, bool]:
     """Insert a queued run pinned to a version. Returns (run, created)."""
     request_hash = _request_hash(agent_id, body)
+    if idempotency_key and idempotency_key.startswith(RESERVED_KEY_PREFIX):
+        raise invalid(
+            "Idempotency-Key",
+            "header",
+            f"keys starting {RESERVED_KEY_PREFIX!r} are the runs schedules make",
+        )
     if idempotency_key:
         existing = _by_idempotency_key(session, idempotency_key)
         if existing is not None:

@@ -46,6 +46,7 @@ OVERLAP = {
 NEXT_FIRES_SHOWN = 5
 # A page of schedules is described at once, this many at a time.
 DESCRIBE_CONCURRENCY = 16
+BACKFILL_START_MARGIN = timedelta(milliseconds=1)
 
 
 class ScheduleRejectedError(ValueError):
@@ -169,7 +170,11 @@ class ScheduleEngine:
     async def backfill(self, row: Schedule, start: datetime, end: datetime) -> None:
         """Take the fires due from `start` to `end` (both inclusive) now, side by side."""
         period = ScheduleBackfill(
-            start_at=start, end_at=end, overlap=ScheduleOverlapPolicy.ALLOW_ALL
+            # The engine's range excludes its start: from just before it, a fire due exactly
+            # at `start` is taken too (fire times are whole seconds).
+            start_at=start - BACKFILL_START_MARGIN,
+            end_at=end,
+            overlap=ScheduleOverlapPolicy.ALLOW_ALL,
         )
         await self._on_schedule(row, "the backfill", lambda handle: handle.backfill(period))
 

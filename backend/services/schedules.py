@@ -2,7 +2,8 @@
 
 A change reaches the engine before its row is committed: the engine refusing it (a cron its own
 parser rejects) is a 422 and an unreachable engine a 503, with nothing saved. Called from a
-request's thread: the engine is reached through the request's event loop.
+request's thread: the engine is reached through the request's event loop. Reads do not need
+the engine: without it they answer the rows alone, saying the engine could not be asked.
 """
 
 import contextlib
@@ -50,6 +51,14 @@ def _engine(call: Any, *args: Any) -> Any:
         raise engine_unavailable(exc) from None
 
 
+def _described(call: Any, *args: Any) -> Any:
+    """What the engine says, or None when it cannot be asked (the rows answer alone then)."""
+    try:
+        return from_thread.run(call, *args)
+    except EngineUnavailableError:
+        return None
+
+
 def _apply(call: Any, row: Schedule, *args: Any) -> None:
     """An engine call that sends the row's timing: the engine's own checks name the field."""
     try:
@@ -95,9 +104,11 @@ def get_schedule(session: Session, schedule_id: str) -> Schedule:
 
 
 def _publics(
-    session: Session, rows: list[Schedule], views: list[EngineView | None]
+    session: Session, rows: list[Schedule], described: list[EngineView | None] | None
 ) -> list[SchedulePublic]:
-    """The rows with what the engine says of each, and the run each recent fire made."""
+    """The rows with what the engine says of each (`described`, None if it could not be asked),
+    and the run each recent fire made."""
+    views = described if described is not None else [None] * len(rows)
     keys = [
         fire_key(row.id, fire.workflow_id)
         for row, view in zip(rows, views, strict=True)
@@ -127,6 +138,7 @@ def _publics(
             next_fire_times=view.next_fire_times if view else [],
             recent_runs=recent,
             fires=view.fires if view else 0,
+            engine_reachable=described is not None,
         )
         publics.append(SchedulePublic.model_validate(data))
     return publics
@@ -134,12 +146,11 @@ def _publics(
 
 def publics(session: Session, engine: ScheduleEngine, rows: list[Schedule]) -> list[SchedulePublic]:
     """The rows with what the engine says of each (one call for them all)."""
-    return _publics(session, rows, _engine(engine.describe_many, [row.id for row in rows]))
+    return _publics(session, rows, _described(engine.describe_many, [row.id for row in rows]))
 
 
 def public(session: Session, engine: ScheduleEngine, row: Schedule) -> SchedulePublic:
-    view: EngineView | None = _engine(engine.describe, row.id)
-    return _publics(session, [row], [view])[0]
+    return publics(session, engine, [row])[0]
 
 
 def create_schedule(
@@ -189,9 +200,8 @@ def list_schedules(
     if agent_id:
         statement = statement.where(Schedule.agent_id == agent_id)
     page = paginate(session, statement, col(Schedule.id), params, lambda row: row, lambda r: r.id)
-    views = _engine(engine.describe_many, [row.id for row in page.items])
     return Page[SchedulePublic](
-        items=_publics(session, page.items, views), next_cursor=page.next_cursor
+        items=publics(session, engine, page.items), next_cursor=page.next_cursor
     )
 
 
@@ -248,8 +258,8 @@ def backfill(
     """Fires due from `start` to `end` (both inclusive), taken now."""
     row = get_schedule(session, schedule_id)
     now = utcnow()
-    if start >= end:
-        raise invalid("end", "body", "must be after start")
+    if start > end:
+        raise invalid("end", "body", "must not be before start (equal takes one fire)")
     if end > now:
         raise invalid("end", "body", "a backfill covers the past: not after now")
     if row.interval_seconds is not None:

@@ -3,8 +3,9 @@
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BeforeValidator, ConfigDict
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel, String
 
@@ -20,6 +21,7 @@ from core.models.common import (
     created_at_field,
 )
 from core.models.limits import MAX_CONTEXT_BYTES, json_size_at_most
+from core.models.webhook import WebhookTarget
 
 VERSION_REFERENCE_HELP = (
     "A version number of the agent, `latest`, or one of its aliases (e.g. `prod`): resolved "
@@ -27,9 +29,8 @@ VERSION_REFERENCE_HELP = (
 )
 # A number, `latest` or an alias, with one clear error for anything else.
 VersionReference = Annotated[int | str, BeforeValidator(version_reference)]
-WebhookUrl = Annotated[
-    str, StringConstraints(min_length=1, max_length=2000, pattern=r"^https?://\S+$")
-]
+# A run's own webhook: checked as a subscription's URL is.
+WebhookUrl = WebhookTarget
 
 
 class RunStatus(StrEnum):
@@ -182,6 +183,14 @@ class RunCreate(SQLModel):
     )
 
 
+def without_query(url: str | None) -> str | None:
+    """A URL as shown to readers: its query and fragment may carry a receiver's token."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 class Usage(SQLModel):
     """Model tokens used, as the provider counted them (the scripted provider counts words)."""
 
@@ -229,7 +238,9 @@ class RunPublic(SQLModel):
         default=None, description="The schedule whose fire created it; null otherwise."
     )
     webhook: str | None = Field(
-        default=None, description="The URL told of its ending, given at creation; else null."
+        default=None,
+        description="The URL told of its ending, given at creation, without its query (which "
+        "may hold the receiver's token); else null.",
     )
 
     @classmethod
@@ -240,7 +251,7 @@ class RunPublic(SQLModel):
                 "version": run.version_number,
                 "usage": Usage.model_validate(run),
                 "alias": run.version_alias,
-                "webhook": run.webhook_url,
+                "webhook": without_query(run.webhook_url),
             },
         )
 

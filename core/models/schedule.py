@@ -222,7 +222,7 @@ class ScheduleBackfillRequest(BaseModel):
         description="From this time (inclusive; UTC, a naive time is UTC)."
     )
     end: Annotated[datetime, AfterValidator(_utc)] = Field(
-        description="To this time (inclusive), after `start` and not in the future."
+        description="To this time (inclusive), not before `start` and not in the future."
     )
 
 
@@ -264,6 +264,10 @@ class SchedulePublic(BaseModel):
     )
     recent_runs: list[ScheduledRunPublic] = Field(description="Its latest fires, oldest first.")
     fires: int = Field(description="How many fires the engine has taken (backfills included).")
+    engine_reachable: bool = Field(
+        description="False when the engine could not be asked: the fields above are then the "
+        "row's alone (`paused` as last set, no next fires, no recent runs, `fires` 0)."
+    )
 
 
 class ScheduleActionAccepted(BaseModel):

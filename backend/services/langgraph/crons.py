@@ -9,7 +9,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, func, select
 
 from backend.errors import ApiError, invalid
 from backend.services import schedules
@@ -18,6 +19,7 @@ from backend.services.langgraph.messages import run_input
 from backend.services.langgraph.models import CronRequest, CronSearch
 from backend.services.langgraph.runs import configured_version, validated_as
 from backend.services.schedule_engine import ScheduleEngine
+from core.db import TenantScope, get_scope
 from core.models import Schedule
 from core.models.schedule import ScheduleCreate, SchedulePublic, ScheduleUpdate
 
@@ -156,29 +158,42 @@ def delete(session: Session, engine: ScheduleEngine, cron_id: str) -> None:
     schedules.delete_schedule(session, engine, cron_id)
 
 
-def _matching(session: Session, query: CronSearch) -> list[Schedule] | None:
-    """The tenant's cron schedules the search names, newest first; None when none can."""
+def _conditions(session: Session, query: CronSearch) -> list[ColumnElement[bool]] | None:
+    """What the tenant's cron schedules the search names meet; None when none can."""
     if query.thread_id is not None:
         return None  # no cron is bound to a thread
-    statement = select(Schedule).where(col(Schedule.cron).is_not(None))
+    conditions: list[ColumnElement[bool]] = [col(Schedule.cron).is_not(None)]
     if query.assistant_id is not None:
         try:
             agent = assistants.find(session, query.assistant_id)
         except ApiError:
             return None
-        statement = statement.where(Schedule.agent_id == agent.id)
-    order = col(Schedule.id).asc() if query.sort_order == "asc" else col(Schedule.id).desc()
-    return list(session.exec(statement.order_by(order)))
+        conditions.append(col(Schedule.agent_id) == agent.id)
+    if query.enabled is not None:
+        # The row's pause is the engine's: every pause and unpause reaches both.
+        conditions.append(col(Schedule.paused) == (not query.enabled))
+    return conditions
 
 
 def search(session: Session, engine: ScheduleEngine, query: CronSearch) -> list[dict[str, Any]]:
-    rows = _matching(session, query) or []
-    found = [cron_shape(public) for public in schedules.publics(session, engine, rows)]
-    if query.enabled is not None:
-        found = [cron for cron in found if cron["enabled"] == query.enabled]
-    return found[query.offset : query.offset + query.limit]
+    """The page of matching crons, newest first; the engine describes only that page."""
+    conditions = _conditions(session, query)
+    if conditions is None:
+        return []
+    order = col(Schedule.id).asc() if query.sort_order == "asc" else col(Schedule.id).desc()
+    statement = select(Schedule).where(*conditions).order_by(order)
+    rows = list(session.exec(statement.offset(query.offset).limit(query.limit)))
+    return [cron_shape(public) for public in schedules.publics(session, engine, rows)]
 
 
-def count(session: Session, engine: ScheduleEngine, query: CronSearch) -> int:
-    everything = query.model_copy(update={"offset": 0, "limit": 1000})
-    return len(search(session, engine, everything))
+def count(session: Session, _engine: ScheduleEngine, query: CronSearch) -> int:
+    """How many crons match, counted by the database alone."""
+    conditions = _conditions(session, query)
+    if conditions is None:
+        return 0
+    scope = get_scope(session)
+    assert isinstance(scope, TenantScope)
+    # An aggregate names no entity, so the session's tenant scope cannot add itself: said here.
+    tenant = col(Schedule.tenant_id) == scope.tenant_id
+    counted = select(func.count()).select_from(Schedule).where(tenant, *conditions)
+    return int(session.exec(counted).one())
