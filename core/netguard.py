@@ -227,12 +227,15 @@ def guarded_client(
     follow_redirects: bool,
     *,
     max_redirects: int = 5,
+    limits: httpx.Limits | None = None,
 ) -> httpx.AsyncClient:
-    """An HTTP client for tool calls: every connection checked, no proxy from the env."""
+    """An HTTP client for tool calls: every connection checked, no proxy from the env. The
+    timeout covers waiting for a free connection: a caller running more requests at once than
+    the default 10 passes `limits` to match."""
     return httpx.AsyncClient(
         transport=GuardedTransport(
             allow_private_networks=allow_private_networks,
-            limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
+            limits=limits or httpx.Limits(max_connections=10, max_keepalive_connections=10),
         ),
         timeout=timeout,
         follow_redirects=follow_redirects,

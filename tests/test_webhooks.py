@@ -11,8 +11,10 @@ import json
 import os
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from backend.settings import Settings
 from core.db import AllTenants, make_engine, scoped_session
 from core.migrate import upgrade
 from core.models import Webhook
+from core.models.common import utcnow
 from core.secret_box import SecretBox, secret_box
 from tests.conftest import fresh_postgres_database, make_settings, require_postgres
 from tests.helpers import (
@@ -95,6 +98,48 @@ def settings(database_url: str, engine: Engine) -> Settings:
         # The receiver listens on loopback.
         TOOL_ALLOW_PRIVATE_NETWORKS=True,
     )
+
+
+@pytest.fixture(scope="module")
+def quiet_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of the module's kind that no worker sends from: the tests on it drive a
+    sender of their own, round by round."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('webhooks-quiet') / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def by_hand(
+    quiet_database: str, temporal_address: str, tmp_path: Path
+) -> Iterator[tuple[Api, WebhookSender]]:
+    """A tenant's API on the quiet database, and a sender there with a short timeout and
+    retries far off (a failed attempt waits; nothing else sends)."""
+    env = {"WEBHOOK_TIMEOUT_SECONDS": "1", "WEBHOOK_RETRY_SCHEDULE": "600,600"}
+    sender_settings = make_settings(
+        quiet_database, tmp_path, TOOL_ALLOW_PRIVATE_NETWORKS=True, **env
+    )
+    sender = WebhookSender.from_settings(make_engine(quiet_database), sender_settings)
+    try:
+        with tenant_on(
+            Engine(quiet_database, temporal_address, tmp_path), quiet_database, tmp_path
+        ) as api:
+            yield api, sender
+    finally:
+        asyncio.run(sender.client.aclose())
+        sender.engine.dispose()
+
+
+@contextmanager
+def hanging_endpoint() -> Iterator[str]:
+    """A URL on 127.0.0.1 whose server takes connections and never answers."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
 
 
 @pytest.fixture
@@ -479,6 +524,76 @@ def test_a_runs_own_webhook_hears_its_ending(tenant_a: Api, receiver: WebhookRec
     assert error_fields(refused) == ["webhook"]
 
 
+def test_an_endpoint_that_hangs_does_not_hold_up_the_others(
+    by_hand: tuple[Api, WebhookSender], receiver: WebhookReceiver
+) -> None:
+    """More hanging attempts in a batch than the HTTP client's default pool has connections:
+    the healthy delivery behind them is still sent at its first attempt."""
+    api, sender = by_hand
+    with hanging_endpoint() as url:
+        stuck = subscribe(api, url, ["*"])
+        for _ in range(12):
+            api.ok(api.post(f"/v1/webhooks/{stuck['id']}/test"), 202)
+        healthy = subscribe(api, receiver.url(), ["*"])
+        # Claimed last (the oldest are due first): it waits behind the hanging ones.
+        ping = api.ok(api.post(f"/v1/webhooks/{healthy['id']}/test"), 202)
+        assert asyncio.run(sender.drain_once()) == 13
+    heard = api.ok(api.get(f"/v1/webhooks/{healthy['id']}/deliveries/{ping['id']}"))
+    assert (heard["status"], heard["attempts"], heard["last_status_code"]) == (
+        "delivered",
+        1,
+        200,
+    )
+    assert receiver.received()[0].headers["webhook-id"] == ping["id"]
+    hung = deliveries(api, stuck["id"])
+    assert len(hung) == 12
+    assert {(d["status"], d["attempts"], d["last_error"]) for d in hung} == {
+        ("pending", 1, "no answer within 1 s")
+    }
+
+
+def test_a_delivery_being_sent_is_not_redelivered(
+    by_hand: tuple[Api, WebhookSender], receiver: WebhookReceiver
+) -> None:
+    """Redelivery waits for the attempt under way; an attempt that outlived its claim does not
+    overwrite what a later one recorded."""
+    api, sender = by_hand
+    hook = subscribe(api, receiver.url(), ["*"])
+    ping = api.ok(api.post(f"/v1/webhooks/{hook['id']}/test"), 202)
+    path = f"/v1/webhooks/{hook['id']}/deliveries/{ping['id']}"
+
+    (first,) = sender._claim()
+    busy = api.post(f"{path}/redeliver")
+    assert busy.status_code == 409, busy.text
+    assert busy.json()["error"]["code"] == "delivery_in_flight"
+    assert ping["id"] in busy.json()["error"]["message"]
+    sender._settle(first, Outcome(503, "HTTP 503"))
+    waiting = api.ok(api.get(path))
+    assert (waiting["status"], waiting["attempts"], waiting["last_error"]) == (
+        "pending",
+        1,
+        "HTTP 503",
+    )
+
+    # A retry waiting its turn is hurried; the attempt already recorded cannot be again.
+    hurried = api.ok(api.post(f"{path}/redeliver"), 202)
+    assert hurried["next_attempt_at"] < waiting["next_attempt_at"]
+    (second,) = sender._claim()
+    assert api.post(f"{path}/redeliver").status_code == 409
+    sender._settle(first, Outcome(200, None))
+    assert api.ok(api.get(path))["status"] == "pending"
+    sender._settle(second, Outcome(200, None))
+    delivered = api.ok(api.get(path))
+    assert (delivered["status"], delivered["attempts"], delivered["last_status_code"]) == (
+        "delivered",
+        2,
+        200,
+    )
+    again = api.ok(api.post(f"{path}/redeliver"), 202)
+    assert (again["status"], again["attempts"]) == ("pending", 2)
+    assert [item.id for item in sender._claim()] == [ping["id"]]  # due again
+
+
 # Durability ------------------------------------------------------------------------------------
 
 
@@ -527,7 +642,8 @@ def test_the_sender_checks_the_address_again_when_it_sends(receiver: WebhookRece
             make_engine("sqlite://"), box, retry_delays=(), allow_private_networks=False
         )
         try:
-            return await sender._attempt(Claimed("msg_1", url, "webhook.test", {}, 0, sealed))
+            claimed = Claimed("msg_1", url, "webhook.test", {}, 0, sealed, utcnow())
+            return await sender._attempt(claimed)
         finally:
             await sender.client.aclose()
 

@@ -142,5 +142,6 @@ def get_delivery(
 def redeliver(
     webhook_id: WebhookId, delivery_id: DeliveryId, session: TenantSessionDep, _principal: CanWrite
 ) -> DeliveryPublic:
-    """Send the delivery again now, under the same `webhook-id` (receivers drop repeats)."""
+    """Send the delivery again now, under the same `webhook-id` (receivers drop repeats); 409
+    `delivery_in_flight` while an attempt of it is under way."""
     return DeliveryPublic.model_validate(service.redeliver(session, webhook_id, delivery_id))

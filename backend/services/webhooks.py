@@ -8,11 +8,13 @@ when it sends, since a name can resolve elsewhere later.
 
 import ipaddress
 import socket
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, update
+from sqlmodel import Session, col, or_, select
 
-from backend.errors import ApiError, invalid, not_found
+from backend.errors import ApiError, conflict, invalid, not_found
 from backend.pagination import Page, PageParams, paginate
 from backend.services.lookup import get_or_404
 from core.models import Agent, Webhook, WebhookDelivery
@@ -181,12 +183,38 @@ def get_delivery(session: Session, webhook_id: str, delivery_id: str) -> Webhook
     return delivery
 
 
+def _not_in_flight(now: datetime) -> ColumnElement[bool]:
+    """No sender holds the delivery: a sender's claim leaves it pending with a future attempt
+    and no error (until the attempt is recorded), which a retry waiting its turn never is."""
+    return or_(
+        col(WebhookDelivery.status) != DeliveryStatus.pending,
+        col(WebhookDelivery.next_attempt_at).is_(None),
+        col(WebhookDelivery.next_attempt_at) <= now,
+        col(WebhookDelivery.last_error).is_not(None),
+    )
+
+
 def redeliver(session: Session, webhook_id: str, delivery_id: str) -> WebhookDelivery:
     """Pending again and due now, under the same id (receivers drop what they have seen). It
-    gets the retries its schedule has left; past them, this one attempt."""
+    gets the retries its schedule has left; past them, this one attempt. A 409 while a sender
+    is attempting it: the attempt under way is its next one."""
     delivery = get_delivery(session, webhook_id, delivery_id)
-    delivery.status = DeliveryStatus.pending
-    delivery.next_attempt_at = utcnow()
-    session.add(delivery)
+    now = utcnow()
+    # Checked and changed in one statement, so a claim cannot come in between.
+    again = session.execute(
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.id) == delivery.id, _not_in_flight(now))
+        .values(status=DeliveryStatus.pending, next_attempt_at=now)
+        .returning(col(WebhookDelivery.id)),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if again is None:
+        session.rollback()
+        raise conflict(
+            "delivery_in_flight",
+            f"delivery {delivery_id} is being sent right now; redeliver it once that attempt "
+            "is recorded (its attempts count goes up)",
+        )
     session.commit()
+    session.refresh(delivery)
     return delivery

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,6 +33,8 @@ log = logging.getLogger("agent_runtime.worker.webhooks")
 NO_SYNC = {"synchronize_session": False}
 BATCH_SIZE = 20
 MAX_ERROR_CHARS = 300
+# Idle connections kept for the next round (receivers seldom share a host).
+KEEPALIVE_CONNECTIONS = 10
 
 
 def _user_agent() -> str:
@@ -57,6 +59,8 @@ class Claimed:
     attempts: int
     # The webhook's sealed secret; None for a run's own URL (those go unsigned).
     sealed_secret: str | None
+    # The `next_attempt_at` the claim set: the row still holds it only while the claim stands.
+    lease_until: datetime
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,13 @@ class WebhookSender:
         # mid-attempt, the delivery comes back by itself.
         self.lease = timedelta(seconds=max(60.0, 3 * timeout_seconds))
         # Redirects are not followed: a 3xx is a failed attempt, as Standard Webhooks says.
-        self.client = guarded_client(allow_private_networks, timeout_seconds, False)
+        # A connection for each attempt of a batch: the timeout counts the wait for one, so
+        # endpoints that hang must not use up the time of the healthy ones beside them.
+        limits = httpx.Limits(
+            max_connections=batch_size,
+            max_keepalive_connections=min(batch_size, KEEPALIVE_CONNECTIONS),
+        )
+        self.client = guarded_client(allow_private_networks, timeout_seconds, False, limits=limits)
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: CommonSettings) -> "WebhookSender":
@@ -150,6 +160,7 @@ class WebhookSender:
 
     def _claim(self) -> list[Claimed]:
         now = utcnow()
+        lease_until = now + self.lease
         with scoped_session(self.engine, AllTenants()) as session:
             due = (
                 select(WebhookDelivery.id)
@@ -177,7 +188,9 @@ class WebhookSender:
                     col(WebhookDelivery.status) == DeliveryStatus.pending,
                     col(WebhookDelivery.next_attempt_at) <= now,
                 )
-                .values(next_attempt_at=now + self.lease)
+                # No answer yet for the attempt under way: a pending row with a future
+                # attempt and no error is one a sender holds (redelivery waits for it).
+                .values(next_attempt_at=lease_until, last_status_code=None, last_error=None)
                 .returning(col(WebhookDelivery.id)),
                 execution_options=NO_SYNC,
             )
@@ -197,6 +210,7 @@ class WebhookSender:
                 payload=dict(delivery.payload),
                 attempts=delivery.attempts,
                 sealed_secret=hook.secret_encrypted if hook is not None else None,
+                lease_until=lease_until,
             )
             for delivery, hook in rows
         ]
@@ -268,8 +282,22 @@ class WebhookSender:
                 *(item.event_type, item.id, attempts, outcome.error),
             )
         with scoped_session(self.engine, AllTenants()) as session:
-            session.execute(
-                update(WebhookDelivery).where(col(WebhookDelivery.id) == item.id).values(**values),
+            # Only while the claim stands: once the lease ran out and another sender claimed
+            # the row, this late result must not overwrite what that attempt records.
+            settled = session.execute(
+                update(WebhookDelivery)
+                .where(
+                    col(WebhookDelivery.id) == item.id,
+                    col(WebhookDelivery.status) == DeliveryStatus.pending,
+                    col(WebhookDelivery.next_attempt_at) == item.lease_until,
+                )
+                .values(**values)
+                .returning(col(WebhookDelivery.id)),
                 execution_options=NO_SYNC,
-            )
+            ).first()
             session.commit()
+        if settled is None:
+            log.warning(
+                "webhook %s %s: attempt %d outlived its lease; its result is not recorded",
+                *(item.event_type, item.id, attempts),
+            )
