@@ -61,6 +61,8 @@ def test_a_cron_is_created_searched_paused_fired_and_deleted(stack: LiveStack) -
             assert (await client.crons.search(thread_id="thr_any")) == []
             assert [c["cron_id"] for c in disabled] == [created["cron_id"]]
             assert enabled == []
+            assert (await client.crons.count(thread_id="thr_any")) == 0
+            assert (await client.crons.search(enabled=False, offset=1)) == []
             return created, found, counted, paused
         except BaseException:
             await client.crons.delete(created["cron_id"])
@@ -89,6 +91,14 @@ def test_a_cron_is_created_searched_paused_fired_and_deleted(stack: LiveStack) -
     assert [cron["cron_id"] for cron in found] == [cron_id]
     assert counted == 1
     assert (paused["enabled"], paused["next_run_date"]) == (False, None)
+    # Counted by the rows alone: a pause is on the row as on the engine.
+    counts = [
+        stack.tenant.ok(stack.tenant.post("/langgraph/runs/crons/count", json=search))
+        for search in ({"enabled": False}, {"enabled": True}, {})
+    ]
+    assert counts == [1, 0, 1]
+    other = stack.other.ok(stack.other.post("/langgraph/runs/crons/count", json={}))
+    assert other == 0  # another tenant's crons are not counted
 
     # The same resource on /v1: paused there too; a fire makes an ordinary run.
     schedule = stack.tenant.ok(stack.tenant.get(f"/v1/schedules/{cron_id}"))

@@ -15,6 +15,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
+from backend.services.engine import RunEngine
+from backend.services.run_starter import SCHEDULED_GRACE, RunStarter
 from core.db import AllTenants, TenantScope, scoped_session
 from core.models import Run, Schedule
 from core.run_records import scheduled_run
@@ -152,7 +154,8 @@ def test_a_backfill_fires_each_due_time_of_a_past_range(tenant_a: Api) -> None:
     agent_id = agent_with(tenant_a, script({"text": "caught up"}))
     sid = new_schedule(tenant_a, agent_id, interval_seconds=60, paused=True)["id"]
     base = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
-    start, end = base + timedelta(seconds=30), base + timedelta(minutes=3, seconds=30)
+    # Both ends are due times: both are taken.
+    start, end = base + timedelta(minutes=1), base + timedelta(minutes=3)
     url = f"/v1/schedules/{sid}/backfill"
     body = {"start": start.isoformat(), "end": end.isoformat()}
     accepted = tenant_a.ok(tenant_a.post(url, json=body), 202)
@@ -166,6 +169,13 @@ def test_a_backfill_fires_each_due_time_of_a_past_range(tenant_a: Api) -> None:
     assert {run["status"] for run in runs} == {"succeeded"}
     due = sorted(datetime.fromisoformat(run["metadata"]["scheduled_at"]) for run in runs)
     assert due == [base + timedelta(minutes=n) for n in (1, 2, 3)]
+
+    # A range of one instant takes the one fire due then.
+    once = (base + timedelta(minutes=5)).isoformat()
+    tenant_a.ok(tenant_a.post(url, json={"start": once, "end": once}), 202)
+    runs = eventually(lambda: ended_runs(tenant_a, sid, 4), "the one backfilled fire")
+    due = sorted(datetime.fromisoformat(run["metadata"]["scheduled_at"]) for run in runs)
+    assert due == [base + timedelta(minutes=n) for n in (1, 2, 3, 5)]
 
     # A range the wrong way round, in the future, or of too many fires is refused.
     backwards = tenant_a.post(url, json={"start": body["end"], "end": body["start"]})
@@ -421,8 +431,18 @@ def test_deleting_a_schedule_or_its_agent_removes_the_engines_schedule(
         assert not engine_has(temporal_address, gone)
 
 
-def test_with_the_engine_away_a_schedule_is_a_503_and_nothing_is_saved(
-    database_url: str, tmp_path: Path
+def saved_schedule(app: FastAPI, tenant: Api, agent_id: str, **fields: Any) -> str:
+    """A schedule row as a create saves it once the engine took its Schedule."""
+    assert tenant.tenant_id is not None
+    with scoped_session(app.state.engine, TenantScope(tenant.tenant_id)) as session:
+        row = Schedule(tenant_id=tenant.tenant_id, agent_id=agent_id, created_by="test", **fields)
+        session.add(row)
+        session.commit()
+        return row.id
+
+
+def test_with_the_engine_away_writes_are_a_503_and_reads_show_the_rows(
+    app: FastAPI, database_url: str, tmp_path: Path
 ) -> None:
     away = Engine(database_url, f"127.0.0.1:{free_port()}", tmp_path)
     with tenant_on(away, database_url, tmp_path) as tenant:
@@ -432,6 +452,67 @@ def test_with_the_engine_away_a_schedule_is_a_503_and_nothing_is_saved(
         assert (refused.status_code, refused.json()["error"]["code"]) == (503, "engine_unavailable")
         assert refused.headers["Retry-After"]
         assert tenant.ok(tenant.get("/v1/schedules"))["items"] == []
+
+        # Rows saved while the engine was there are read without it, saying so.
+        sid = saved_schedule(app, tenant, agent_id, interval_seconds=60, paused=True)
+        (listed,) = tenant.ok(tenant.get("/v1/schedules"))["items"]
+        described = tenant.ok(tenant.get(f"/v1/schedules/{sid}"))
+        for schedule in (listed, described):
+            assert (schedule["id"], schedule["interval_seconds"], schedule["paused"]) == (
+                sid,
+                60,
+                True,
+            )
+            assert (schedule["engine_reachable"], schedule["fires"]) == (False, 0)
+            assert (schedule["next_fire_times"], schedule["recent_runs"]) == ([], [])
+        writes = [
+            ("PATCH", f"/v1/schedules/{sid}", {"note": "x"}),
+            ("POST", f"/v1/schedules/{sid}/unpause", None),
+            ("POST", f"/v1/schedules/{sid}/trigger", None),
+            ("DELETE", f"/v1/schedules/{sid}", None),
+        ]
+        for method, url, json in writes:
+            answer = tenant.request(method, url, json=json)
+            assert answer.status_code == 503, (method, url, answer.text)
+        kept = tenant.ok(tenant.get(f"/v1/schedules/{sid}"))
+        assert (kept["paused"], kept["note"]) == (True, "")
+
+
+def backdate(app: FastAPI, run_id: str, age: timedelta) -> None:
+    with scoped_session(app.state.engine, AllTenants()) as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        run.created_at = datetime.now(UTC) - age
+        session.add(run)
+        session.commit()
+
+
+def test_the_run_starter_leaves_a_fires_run_to_its_fire_for_longer(
+    app: FastAPI, database_url: str, tmp_path: Path
+) -> None:
+    """The fire starts its run's workflow as its child (so the overlap policy holds): the
+    starter takes that run only once the fire is surely gone."""
+    unreachable = f"127.0.0.1:{free_port()}"  # nothing the test makes starts on its own
+    with tenant_on(Engine(database_url, unreachable, tmp_path), database_url, tmp_path) as tenant:
+        agent_id = agent_with(tenant, script({"text": "never"}))
+        ordinary = tenant.ok(tenant.post(f"/v1/agents/{agent_id}/runs", json={"input": "x"}), 202)
+        sid = saved_schedule(app, tenant, agent_id, interval_seconds=3600)
+        assert tenant.tenant_id is not None
+        with scoped_session(app.state.engine, TenantScope(tenant.tenant_id)) as session:
+            fired = scheduled_run(session, sid, f"{sid}-fire", None)
+        assert isinstance(fired, Run)
+        for run_id in (ordinary["id"], fired.id):
+            backdate(app, run_id, timedelta(minutes=1))
+        starter = RunStarter(app.state.engine, RunEngine(unreachable), 6, 5.0)
+
+        def pending() -> set[str]:
+            return {run_input.run_id for run_input in starter._pending()}
+
+        waiting = pending()
+        assert ordinary["id"] in waiting
+        assert fired.id not in waiting
+        backdate(app, fired.id, SCHEDULED_GRACE + timedelta(minutes=1))
+        assert {ordinary["id"], fired.id} <= pending()
 
 
 def created_once_the_engine_answers(api: Api, body: dict[str, Any]) -> Any:

@@ -71,7 +71,8 @@ class ScheduledRunWorkflow:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
-            # The API's run starter (or an earlier attempt) started it: it runs on its own.
+            # An earlier attempt started it, or the API's run starter, which leaves a fire's run
+            # queued for minutes before taking this fire for lost: it runs on its own.
             return ScheduledRunResult(fire.schedule_id, run_id, "started")
         try:
             ended = await child

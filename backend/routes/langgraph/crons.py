@@ -57,8 +57,6 @@ def search_crons(
 
 
 @router.post("/runs/crons/count")
-def count_crons(
-    body: CronSearch, session: TenantSessionDep, _principal: CanRead, engine: ScheduleEngineDep
-) -> int:
+def count_crons(body: CronSearch, session: TenantSessionDep, _principal: CanRead) -> int:
     """How many crons the search finds."""
-    return service.count(session, engine, body)
+    return service.count(session, body)

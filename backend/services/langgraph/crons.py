@@ -186,7 +186,7 @@ def search(session: Session, engine: ScheduleEngine, query: CronSearch) -> list[
     return [cron_shape(public) for public in schedules.publics(session, engine, rows)]
 
 
-def count(session: Session, _engine: ScheduleEngine, query: CronSearch) -> int:
+def count(session: Session, query: CronSearch) -> int:
     """How many crons match, counted by the database alone."""
     conditions = _conditions(session, query)
     if conditions is None:
