@@ -12,14 +12,16 @@ import base64
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from core.events import RunEvent, iso
 from core.models import Approval, Webhook, WebhookDelivery
 from core.models.common import utcnow
-from core.models.webhook import ALL_EVENTS, TEST_EVENT
+from core.models.webhook import ALL_EVENTS, TEST_EVENT, DeliveryStatus
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 SECRET_BYTES = 24
@@ -184,4 +186,16 @@ def ping_delivery(webhook: Webhook) -> WebhookDelivery:
         payload=message(TEST_EVENT, iso(now), data),
         next_attempt_at=now,
         created_at=now,
+    )
+
+
+def not_in_flight(now: datetime) -> ColumnElement[bool]:
+    """For a query over deliveries: no sender holds it. A sender's claim (worker/webhooks)
+    leaves a delivery pending with a future attempt and no error until the attempt is
+    recorded, which a retry waiting its turn never is (a failed attempt records its error)."""
+    return or_(
+        col(WebhookDelivery.status) != DeliveryStatus.pending,
+        col(WebhookDelivery.next_attempt_at).is_(None),
+        col(WebhookDelivery.next_attempt_at) <= now,
+        col(WebhookDelivery.last_error).is_not(None),
     )

@@ -8,11 +8,10 @@ when it sends, since a name can resolve elsewhere later.
 
 import ipaddress
 import socket
-from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, update
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from backend.errors import ApiError, conflict, invalid, not_found
 from backend.pagination import Page, PageParams, paginate
@@ -28,7 +27,7 @@ from core.models.webhook import (
 )
 from core.netguard import METADATA_HOSTNAMES, is_allowed, is_metadata
 from core.secret_box import SecretBox
-from core.webhooks import new_secret, ping_delivery
+from core.webhooks import new_secret, not_in_flight, ping_delivery
 
 
 def _addresses(host: str, port: int) -> list[str]:
@@ -183,17 +182,6 @@ def get_delivery(session: Session, webhook_id: str, delivery_id: str) -> Webhook
     return delivery
 
 
-def _not_in_flight(now: datetime) -> ColumnElement[bool]:
-    """No sender holds the delivery: a sender's claim leaves it pending with a future attempt
-    and no error (until the attempt is recorded), which a retry waiting its turn never is."""
-    return or_(
-        col(WebhookDelivery.status) != DeliveryStatus.pending,
-        col(WebhookDelivery.next_attempt_at).is_(None),
-        col(WebhookDelivery.next_attempt_at) <= now,
-        col(WebhookDelivery.last_error).is_not(None),
-    )
-
-
 def redeliver(session: Session, webhook_id: str, delivery_id: str) -> WebhookDelivery:
     """Pending again and due now, under the same id (receivers drop what they have seen). It
     gets the retries its schedule has left; past them, this one attempt. A 409 while a sender
@@ -203,7 +191,7 @@ def redeliver(session: Session, webhook_id: str, delivery_id: str) -> WebhookDel
     # Checked and changed in one statement, so a claim cannot come in between.
     again = session.execute(
         update(WebhookDelivery)
-        .where(col(WebhookDelivery.id) == delivery.id, _not_in_flight(now))
+        .where(col(WebhookDelivery.id) == delivery.id, not_in_flight(now))
         .values(status=DeliveryStatus.pending, next_attempt_at=now)
         .returning(col(WebhookDelivery.id)),
         execution_options={"synchronize_session": False},
