@@ -1,8 +1,10 @@
 """Releases in a browser: promote a version to prod on the agent page, see the alias and its
-history, roll back, promote to another alias; create a schedule (its field errors first), see
-its next fires, pause it, trigger it now and follow its run; create a webhook, see its secret
-once, hear a test ping, see a failed delivery's status code and next retry, redeliver it; the
-new pages on a phone; and what those pages compute from the API's answers (no browser).
+history, roll back, promote to another alias, split prod 90/10 with a candidate; create a
+schedule (its field errors first), see its next fires, pause it, trigger it now and follow its
+run; edit a schedule's interval; backfill a past range and see its fires' runs; create a
+webhook, see its secret once, hear a test ping, see a failed delivery's status code and next
+retry, redeliver it; the new pages on a phone; and what those pages compute from the API's
+answers (no browser).
 
 The stack here allows private networks (the webhook receiver listens on loopback) and retries a
 failed delivery only after ten minutes, so what a failure looks like stays on the page.
@@ -11,16 +13,23 @@ failed delivery only after ten minutes, so what a failure looks like stays on th
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from app.view.releases import (
+    CRON,
     FALLBACK_WEBHOOK_EVENTS,
+    INTERVAL,
     aliases_by_version,
+    backfill_done,
+    candidate_weight,
     delivery_row,
     fire_time,
+    input_time,
+    interval_parts,
     interval_seconds,
     interval_text,
     release_choice,
@@ -29,7 +38,10 @@ from app.view.releases import (
     rollback_targets,
     schedule_row,
     set_alias_body,
+    split_targets,
     targets_text,
+    timing_body,
+    utc_input,
     webhook_events,
 )
 from client import AgentRuntimeClient
@@ -238,6 +250,124 @@ def test_create_pause_and_trigger_a_schedule(screen: Page, api: AgentRuntimeClie
     assert api.list_schedules(agent_id=agent["id"]) == []
 
 
+def test_split_prod_ninety_ten_with_a_candidate(screen: Page, api: AgentRuntimeClient) -> None:
+    agent_id = agent_with_versions(api, 3)
+    screen.goto(f"/agents/{agent_id}?tab=versions")
+    version_row(screen, 2).locator(".promote-menu").click()
+    screen.locator(".promote-split").click()
+    expect(screen.locator("#promote-alias-name")).to_have_value("prod")
+    choose(screen, "#promote-split-candidate", "v3")
+    screen.locator("#promote-split-weight").fill("100")
+    screen.locator("#promote-alias-submit").click()
+    expect(screen.locator("#promote-split-error")).to_contain_text("1 to 99")
+
+    screen.locator("#promote-split-weight").fill("10")
+    screen.locator("#promote-alias-submit").click()
+    prod = alias_row(screen, "prod")
+    expect(prod.locator(".alias-targets")).to_have_text("v2 90% · v3 10%")
+    for number in (2, 3):
+        expect(version_row(screen, number).locator(".version-aliases")).to_have_text("prod")
+    alias = api.get_alias(agent_id, "prod")
+    assert alias["version"] is None
+    assert sorted((t["version"], t["weight"]) for t in alias["versions"]) == [(2, 90), (3, 10)]
+    prod.locator(".alias-history-toggle").click()
+    expect(screen.locator("#alias-history .move-after")).to_have_text(["v2 90% · v3 10%"])
+
+    # Switched off, the dialog points the alias at its version alone again.
+    version_row(screen, 2).locator(".promote-menu").click()
+    screen.locator(".promote-split").click()
+    screen.locator("#promote-split").click()
+    expect(screen.locator("#promote-split-candidate")).to_have_count(0)
+    screen.locator("#promote-alias-submit").click()
+    expect(prod.locator(".alias-targets")).to_have_text("v2")
+    assert api.get_alias(agent_id, "prod")["version"] == 2
+
+
+def test_edit_a_schedules_interval(screen: Page, api: AgentRuntimeClient) -> None:
+    agent = api.create_agent(unique("edited"))
+    api.publish_version(agent["id"], scripted({"text": "Tick."}))
+    schedule = api.create_schedule(
+        agent=agent["id"], input="Tick.", interval_seconds=7200, paused=True
+    )
+    screen.goto(f"/schedules/{schedule['id']}")
+    expect(screen.locator("#schedule-spec")).to_have_text("every 2 h")
+    screen.locator("#schedule-edit").click()
+    form = screen.locator("#schedule-edit-form")
+    expect(form.locator("#edit-schedule-every")).to_have_value("2")
+    expect(form.locator("#edit-schedule-unit")).to_have_text("hours")
+    expect(form.locator("#edit-schedule-input")).to_have_value("Tick.")
+
+    form.locator("#edit-schedule-every").fill("0")
+    form.locator("#save-schedule").click()
+    expect(form.locator("#edit-schedule-interval-error")).to_contain_text("1 or more")
+    form.locator("#edit-schedule-every").fill("30")
+    choose(screen, "#edit-schedule-unit", "minutes")
+    choose(screen, "#edit-schedule-version", "v1")
+    form.locator("#edit-schedule-input").fill("Tock.")
+    form.locator("#edit-schedule-timezone").fill("Mars/Olympus")
+    form.locator("#save-schedule").click()
+    expect(form.locator("#edit-schedule-timezone-error")).to_contain_text("time zone")
+    assert api.get_schedule(schedule["id"])["interval_seconds"] == 7200  # nothing saved
+
+    form.locator("#edit-schedule-timezone").fill("Europe/Paris")
+    form.locator("#save-schedule").click()
+    expect(form).to_have_count(0)
+    expect(screen.locator("#schedule-spec")).to_have_text("every 30 min")
+    expect(screen.locator("#schedule-state")).to_have_text("paused")  # not the form's to change
+    saved = api.get_schedule(schedule["id"])
+    assert (saved["interval_seconds"], saved["cron"], saved["timezone"]) == (
+        1800,
+        None,
+        "Europe/Paris",
+    )
+    assert (saved["version"], saved["input"], saved["paused"]) == (1, "Tock.", True)
+
+    # To a cron: the interval goes.
+    screen.locator("#schedule-edit").click()
+    screen.get_by_role("radio", name="Cron").click()
+    form.locator("#edit-schedule-cron").fill("0 9 * * 1-5")
+    form.locator("#save-schedule").click()
+    expect(screen.locator("#schedule-spec")).to_have_text("cron 0 9 * * 1-5")
+    saved = api.get_schedule(schedule["id"])
+    assert (saved["cron"], saved["interval_seconds"]) == ("0 9 * * 1-5", None)
+
+
+def test_backfill_a_past_range_and_see_its_runs(screen: Page, api: AgentRuntimeClient) -> None:
+    agent = api.create_agent(unique("backfilled"))
+    api.publish_version(agent["id"], scripted({"text": "Caught up."}))
+    every = timedelta(hours=6)
+    schedule = api.create_schedule(
+        agent=agent["id"], input="Catch up.", interval_seconds=int(every.total_seconds())
+    )
+    # An interval's fires fall on its multiples since the epoch: the range holds the three
+    # before the last one due, and starts between two fires.
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    last = epoch + (datetime.now(UTC) - epoch) // every * every
+    due = [last - 3 * every, last - 2 * every, last - every]
+    screen.goto(f"/schedules/{schedule['id']}")
+    expect(screen.get_by_text("No runs yet")).to_be_visible()
+    screen.locator("#schedule-backfill").click()
+    form = screen.locator("#schedule-backfill-form")
+    future = datetime.now(UTC) + timedelta(days=1)
+    form.locator("#backfill-start").fill(input_time(due[0] - timedelta(minutes=30)))
+    form.locator("#backfill-end").fill(input_time(future))
+    form.locator("#backfill-submit").click()
+    expect(form.locator("#backfill-end-error")).to_contain_text("past")
+
+    form.locator("#backfill-end").fill(input_time(last - timedelta(minutes=1)))
+    form.locator("#backfill-submit").click()
+    expect(form).to_have_count(0)
+    expect(screen.get_by_text("Backfill requested")).to_be_visible()
+    runs = screen.locator("#schedule-runs .run-link")
+    expect(runs).to_have_count(3, timeout=RUN_TIMEOUT)
+    expect(screen.locator("#schedule-runs .run-status")).to_have_text(
+        ["succeeded"] * 3, timeout=RUN_TIMEOUT
+    )
+    made = api.schedule_runs(schedule["id"])
+    scheduled = sorted(datetime.fromisoformat(run["metadata"]["scheduled_at"]) for run in made)
+    assert scheduled == due
+
+
 def test_a_webhook_shows_its_secret_once_and_its_deliveries(
     screen: Page, api: AgentRuntimeClient, receiver: WebhookReceiver
 ) -> None:
@@ -363,6 +493,10 @@ def test_aliases_read_as_versions_and_roll_back_to_their_last_origin() -> None:
     ]
     assert rollback_targets(alias, moves) == split
     assert set_alias_body(split) == {"versions": split}
+    assert split_targets(3, 4, 10) == split
+    assert [candidate_weight(text) for text in ("10", " 99 ", "0", "100", "ten", "")] == [
+        *(10, 99, None, None, None, None),
+    ]
     assert set_alias_body(alone) == {"version": 3}
     # Moved since (the newest move did not bring it here), or never moved: nothing to go to.
     assert rollback_targets({**alias, "versions": split}, moves) == []
@@ -408,6 +542,24 @@ def test_schedules_read_in_their_time_zone() -> None:
     assert schedule_row({**schedule, "paused": True}).next_fire == "—"
     assert interval_seconds("5", "minutes") == 300
     assert interval_seconds("five", "minutes") is None
+
+
+def test_a_schedules_form_reads_its_timing_and_a_backfills_range() -> None:
+    assert [interval_parts(s) for s in (1800, 7200, 172800, 90, None)] == [
+        *(("30", "minutes"), ("2", "hours"), ("2", "days"), ("90", "seconds"), ("0", "seconds")),
+    ]
+    assert timing_body(CRON, " 0 9 * * 1-5 ", "", "minutes") == ({"cron": "0 9 * * 1-5"}, "")
+    assert timing_body(INTERVAL, "", "30", "minutes") == ({"interval_seconds": 1800}, "")
+    assert timing_body(INTERVAL, "", "0", "minutes")[1] == "A whole number, 1 or more."
+    at = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+    assert utc_input("2026-12-04T09:30") == at
+    assert utc_input(input_time(at)) == at
+    assert utc_input("2026-12-04T10:30+01:00") == at
+    assert utc_input("") is None
+    assert utc_input("yesterday") is None
+    assert backfill_done({"action": "backfill"}) == "Backfill requested."
+    assert backfill_done({"fires": 3}) == "Backfill requested: 3 fires."
+    assert backfill_done({"fires": 1}) == "Backfill requested: 1 fire."
 
 
 def test_webhook_events_are_the_apis_with_the_contracts_as_fallback() -> None:

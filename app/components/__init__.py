@@ -5,7 +5,7 @@ confirmed first), `forms` (labelled fields and their errors, a form's buttons), 
 (deciding a tool call), `run_rows` (a table of runs), `tool_editor` (the version editor's
 tools), `mcp_server` (an MCP server entry: its pinned tools, its settings in the editor),
 `secret_once` (a secret shown once, with a copy button), `pause_toggle` (a schedule's Pause or
-Unpause).
+Unpause), `schedule_fields` (a schedule form's cron or interval).
 """
 
 from app.components.approval_card import (
@@ -31,6 +31,7 @@ from app.components.forms import (
 from app.components.mcp_server import mcp_settings, pinned_tool_list
 from app.components.pause_toggle import pause_toggle
 from app.components.run_rows import run_rows
+from app.components.schedule_fields import timing_fields
 from app.components.secret_once import secret_once
 from app.components.shell import (
     NAV,
@@ -105,6 +106,7 @@ __all__ = [
     "submit_decision",
     "table",
     "text_field",
+    "timing_fields",
     "toggle_button",
     "tool_editor",
     "tools_card",

@@ -2,15 +2,16 @@
 fire times, webhooks and their deliveries.
 
 An alias names one version (`v3`) or splits between several (`v3 90% · v4 10%`); rolling it
-back points it where its newest move took it from.
+back points it where its newest move took it from. A schedule's edit form reads its interval
+back in the unit it was given in; a backfill's range is typed in UTC.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.view.format import NONE, parse_time, person, short, short_id, when
+from app.view.format import NONE, parse_time, person, plural, short, short_id, when
 
 # The contract's events, for an API that does not serve `webhook_events` in `/v1/meta`.
 FALLBACK_WEBHOOK_EVENTS = (
@@ -32,6 +33,8 @@ OVERLAPS = (
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 PROMOTED = "prod"  # the alias a version's one-click "Promote" points
 INTERVAL_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+# How a schedule's form says when it fires: by a cron expression, or every so often.
+CRON, INTERVAL = "cron", "interval"
 
 
 def targets_text(targets: Any) -> str:
@@ -126,6 +129,20 @@ def set_alias_body(targets: list[dict[str, int]]) -> dict[str, Any]:
     if len(targets) == 1:
         return {"version": targets[0]["version"]}
     return {"versions": targets}
+
+
+def candidate_weight(text: str) -> int | None:
+    """A split's share for its candidate, in percent: a whole number from 1 to 99 (the rest
+    stays on the first version); None when it is not."""
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 99:
+        return None
+    return int(value)
+
+
+def split_targets(first: int, candidate: int, weight: int) -> list[dict[str, int]]:
+    """`first` keeps what `candidate`'s `weight` (percent) leaves: the alias's `versions`."""
+    return [{"version": first, "weight": 100 - weight}, {"version": candidate, "weight": weight}]
 
 
 # What a run or schedule asks for: `latest`, an alias (`prod (alias)`), or a number (`v3`).
@@ -254,6 +271,53 @@ def interval_seconds(amount: str, unit: str) -> int | None:
     if not text.isdigit():
         return None
     return int(text) * INTERVAL_UNITS.get(unit, 1)
+
+
+def timing_body(mode: str, cron: str, every: str, unit: str) -> tuple[dict[str, Any], str]:
+    """A schedule form's "When" as the API's fields (`cron` or `interval_seconds`), and the
+    interval's error when it is not a whole number of 1 or more."""
+    if mode == CRON:
+        return {"cron": cron.strip()}, ""
+    seconds = interval_seconds(every, unit)
+    return {"interval_seconds": seconds}, "" if seconds else "A whole number, 1 or more."
+
+
+def interval_parts(seconds: Any) -> tuple[str, str]:
+    """An interval as the form shows it, in the largest whole unit: 1800 -> (`30`, `minutes`)."""
+    value = int(seconds or 0)
+    for unit in ("days", "hours", "minutes"):
+        if value and value % INTERVAL_UNITS[unit] == 0:
+            return str(value // INTERVAL_UNITS[unit]), unit
+    return str(value), "seconds"
+
+
+def utc_input(text: str) -> datetime | None:
+    """A date-and-time input's value (`2026-12-04T09:30`) as a time in UTC; None when empty or
+    not a time. A value with an offset is converted."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def input_time(moment: datetime) -> str:
+    """What a date-and-time input shows for `moment`, in UTC, to the minute."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def backfill_fires(answer: dict[str, Any]) -> int | None:
+    """How many fires an accepted backfill asked for, where the API's answer says."""
+    fires = answer.get("fires")
+    return fires if isinstance(fires, int) and not isinstance(fires, bool) else None
+
+
+def backfill_done(answer: dict[str, Any]) -> str:
+    """The toast once a backfill is accepted: how many fires it asked for, where the API says."""
+    fires = backfill_fires(answer)
+    return (
+        "Backfill requested." if fires is None else f"Backfill requested: {plural(fires, 'fire')}."
+    )
 
 
 # Webhooks

@@ -1,5 +1,6 @@
 """The agent's aliases (`prod`, `staging`) on its versions tab: where each points, its history,
-"Roll back"; and on each version's row "Promote to prod", or to another alias, in one click.
+"Roll back"; and on each version's row "Promote to prod", or to another alias, in one click,
+or split an alias's traffic between that version and a candidate (`v3 90% · v4 10%`).
 
 Rolling back points the alias where its newest move took it from (a second roll back undoes
 the first). Every move is the API's, audited there; this page reads the history back after each.
@@ -14,8 +15,6 @@ from app.components import (
     card,
     confirm_delete,
     empty_state,
-    field_error,
-    labelled,
     refusable,
     section_title,
     table,
@@ -29,8 +28,11 @@ from app.view import (
     AliasRow,
     MoveRow,
     VersionRow,
+    candidate_weight,
     rollback_targets,
     set_alias_body,
+    split_targets,
+    targets_text,
     who_may,
 )
 from client import AgentRuntimeClient, ApiError
@@ -47,12 +49,23 @@ class AliasesState(AgentState):
     promote_number: rx.Field[int] = rx.field(0)
     promote_name: rx.Field[str] = rx.field("")
     promote_error: rx.Field[str] = rx.field("")
+    # "Split traffic": the candidate version (`v4`) and its share in percent; the rest stays on
+    # the dialog's version.
+    promote_split: rx.Field[bool] = rx.field(False)
+    promote_candidate: rx.Field[str] = rx.field("")
+    promote_weight: rx.Field[str] = rx.field("10")
+    promote_split_error: rx.Field[str] = rx.field("")
     # The alias being changed, while the API answers.
     moving: rx.Field[str] = rx.field("")
 
     @rx.var
     def shown_moves(self) -> list[MoveRow]:
         return [move for move in self.alias_moves if move.alias == self.history_alias]
+
+    @rx.var
+    def candidate_choices(self) -> list[str]:
+        """The versions a split may send a share to: all but the dialog's own."""
+        return [f"v{row.number}" for row in self.versions if row.number != self.promote_number]
 
     @rx.var
     def other_aliases(self) -> list[str]:
@@ -113,9 +126,42 @@ class AliasesState(AgentState):
         self.history_alias = "" if self.history_alias == name else name
 
     @rx.event
-    def open_promote(self, number: int) -> None:
-        self.promote_number, self.promote_name, self.promote_error = number, "", ""
+    def open_promote(self, number: int, split: bool = False) -> None:
+        self.promote_number, self.promote_error, self.promote_split_error = number, "", ""
+        # A split is most often of prod: a candidate beside what serves now.
+        self.promote_name = PROMOTED if split else ""
+        self.promote_split, self.promote_weight = split, "10"
+        self.promote_candidate = next(
+            (f"v{row.number}" for row in self.versions if row.number != number), ""
+        )
         self.promote_open = True
+
+    @rx.event
+    def set_promote_split(self, value: bool) -> None:
+        self.promote_split, self.promote_split_error = value, ""
+
+    @rx.event
+    def set_promote_candidate(self, value: str) -> None:
+        self.promote_candidate = value
+
+    @rx.event
+    def set_promote_weight(self, value: str) -> None:
+        self.promote_weight = value
+
+    def _promote_body(self) -> dict[str, Any] | None:
+        """The dialog as `set_alias`'s arguments; None (its error shown) when it is not one."""
+        number = self.promote_number
+        if not self.promote_split:
+            return {"version": number}
+        candidate = self.promote_candidate.removeprefix("v")
+        weight = candidate_weight(self.promote_weight)
+        if not candidate.isdigit() or int(candidate) == number:
+            self.promote_split_error = "Choose the candidate version."
+        elif weight is None:
+            self.promote_split_error = "The candidate's share: a whole number from 1 to 99."
+        else:
+            return {"versions": split_targets(number, int(candidate), weight)}
+        return None
 
     @rx.event
     def set_promote_open(self, value: bool) -> None:
@@ -127,20 +173,29 @@ class AliasesState(AgentState):
 
     @rx.event
     async def save_promote(self) -> Any:
-        name, number, agent_id = self.promote_name, self.promote_number, self.agent_id
+        name, agent_id = self.promote_name, self.agent_id
+        self.promote_error, self.promote_split_error = "", ""
+        body = self._promote_body()
         if not name:
             self.promote_error = "Name the alias (for example staging)."
+        if not name or body is None:
             return
         saved = await self._attempt(
-            lambda client: self._api(client.set_alias, agent_id, name, number)
+            lambda client: self._api(client.set_alias, agent_id, name, **body)
         )
         if isinstance(saved, Failure):
-            named = isinstance(saved.cause, ApiError) and "name" in api.field_errors(saved.cause)
-            self.promote_error = NAME_RULE if named else saved.message
+            errors = api.field_errors(saved.cause) if isinstance(saved.cause, ApiError) else {}
+            if "name" in errors:
+                self.promote_error = NAME_RULE
+            elif self.promote_split and any(field.startswith("versions") for field in errors):
+                self.promote_split_error = saved.message
+            else:
+                self.promote_error = saved.message
             yield saved.redirect
             return
         self.promote_open = False
-        async for update in self._move(name, _nothing, f"{name} → v{number}"):
+        done = f"{name} → {targets_text(saved.get('versions'))}"
+        async for update in self._move(name, _nothing, done):
             yield update
 
 
@@ -301,47 +356,17 @@ def promote_cell(version: VersionRow) -> rx.Component:
                     rx.cond(AliasesState.other_aliases.length() > 0, rx.menu.separator()),
                     rx.menu.item(
                         "Another alias…",
-                        on_click=AliasesState.open_promote(version.number),
+                        on_click=AliasesState.open_promote(version.number, False),
                         class_name="promote-other",
+                    ),
+                    rx.menu.item(
+                        "Split traffic…",
+                        on_click=AliasesState.open_promote(version.number, True),
+                        class_name="promote-split",
                     ),
                 ),
             ),
             spacing="1",
             align="center",
         ),
-    )
-
-
-def promote_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Promote v", AliasesState.promote_number),
-            rx.vstack(
-                labelled(
-                    "Alias",
-                    rx.input(
-                        value=AliasesState.promote_name,
-                        on_change=AliasesState.set_promote_name,
-                        placeholder="staging",
-                        width="100%",
-                        id="promote-alias-name",
-                    ),
-                    f"{NAME_RULE} It is created if it does not exist.",
-                ),
-                field_error(AliasesState.promote_error, id="promote-alias-error"),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button(
-                        "Promote", on_click=AliasesState.save_promote, id="promote-alias-submit"
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-                margin_top="12px",
-            ),
-            max_width="420px",
-        ),
-        open=AliasesState.promote_open,
-        on_open_change=AliasesState.set_promote_open,
     )

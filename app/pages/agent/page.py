@@ -23,7 +23,8 @@ from app.components import (
 )
 from app.components.charts import cost_chart, latency_chart, runs_by_status_chart, tokens_chart
 from app.components.forms import getting_started
-from app.pages.agent.aliases import aliases_panel, promote_cell, promote_dialog
+from app.pages.agent.aliases import aliases_panel, promote_cell
+from app.pages.agent.promote import promote_dialog
 from app.pages.agent.state import AgentState
 from app.stats_view import RANGES
 from app.view import WRITER, VersionRow, who_may

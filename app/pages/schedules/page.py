@@ -11,7 +11,6 @@ from app.components import (
     confirm_delete,
     empty_state,
     error_callout,
-    field_error,
     labelled,
     new_form,
     open_form_button,
@@ -20,63 +19,16 @@ from app.components import (
     refusable,
     shell,
     table,
+    timing_fields,
     when_loaded,
     with_error,
 )
-from app.pages.schedules.state import CRON, INTERVAL, SchedulesState
+from app.pages.schedules.state import SchedulesState
 from app.view import WRITER, ScheduleRow, who_may
 
 
 def _error(name: str) -> Any:
     return SchedulesState.new_errors.get(name, "")  # type: ignore[attr-defined]
-
-
-def _when_fields() -> rx.Component:
-    return rx.vstack(
-        rx.segmented_control.root(
-            rx.segmented_control.item("Cron", value=CRON),
-            rx.segmented_control.item("Every…", value=INTERVAL),
-            value=SchedulesState.new_mode,
-            on_change=SchedulesState.set_new_mode,
-            id="new-schedule-mode",
-        ),
-        rx.cond(
-            SchedulesState.new_mode == CRON,
-            labelled(
-                "",
-                rx.input(
-                    value=SchedulesState.new_cron,
-                    on_change=SchedulesState.set_new_cron,
-                    placeholder="0 9 * * 1-5",
-                    font_family="var(--code-font-family)",
-                    width="100%",
-                    id="new-schedule-cron",
-                ),
-                "Minute, hour, day of month, month, day of week: 0 9 * * 1-5 is 09:00 on weekdays.",
-            ),
-            rx.hstack(
-                rx.input(
-                    value=SchedulesState.new_every,
-                    on_change=SchedulesState.set_new_every,
-                    type="number",
-                    min="1",
-                    width="110px",
-                    id="new-schedule-every",
-                ),
-                rx.select(
-                    SchedulesState.unit_choices,
-                    value=SchedulesState.new_unit,
-                    on_change=SchedulesState.set_new_unit,
-                    id="new-schedule-unit",
-                ),
-                align="center",
-            ),
-        ),
-        field_error(_error("cron"), id="new-schedule-cron-error"),
-        field_error(_error("interval_seconds"), id="new-schedule-interval-error"),
-        spacing="2",
-        width="100%",
-    )
 
 
 def schedule_form() -> rx.Component:
@@ -148,7 +100,7 @@ def schedule_form() -> rx.Component:
             ),
         ),
         rx.grid(
-            labelled("When", _when_fields()),
+            labelled("When", timing_fields(SchedulesState, "new", "new-schedule")),
             rx.vstack(
                 labelled(
                     "Time zone",

@@ -11,16 +11,18 @@ import reflex as rx
 from app import api
 from app.state import Failure, PageState, SessionState
 from app.view import (
+    CRON,
+    INTERVAL,
     INTERVAL_UNITS,
     OVERLAPS,
     WRITER,
     ScheduleRow,
     agent_pairs,
-    interval_seconds,
     may,
     release_choices,
     release_wanted,
     schedule_row,
+    timing_body,
 )
 from client import AgentRuntimeClient, ApiError
 
@@ -28,7 +30,6 @@ Client = AgentRuntimeClient
 ALL_AGENTS = "All agents"
 # A row's action: the client's method it calls with the schedule's id.
 RowCall = Callable[[AgentRuntimeClient, str], Any]
-CRON, INTERVAL = "cron", "interval"
 
 
 class SchedulesState(PageState, SessionState):
@@ -83,10 +84,6 @@ class SchedulesState(PageState, SessionState):
     @rx.var
     def new_overlap_label(self) -> str:
         return next((label for value, label in OVERLAPS if value == self.new_overlap), "")
-
-    @rx.var
-    def unit_choices(self) -> list[str]:
-        return list(INTERVAL_UNITS)
 
     def _agent_name(self, agent_id: str) -> str:
         return next((name for value, name in self.agents if value == agent_id), "")
@@ -223,13 +220,12 @@ class SchedulesState(PageState, SessionState):
         }
         if not self.new_agent:
             errors["agent"] = "Choose the agent it runs."
-        if self.new_mode == CRON:
-            body["cron"] = self.new_cron.strip()
-        else:
-            every = interval_seconds(self.new_every, self.new_unit)
-            if not every:
-                errors["interval_seconds"] = "A whole number, 1 or more."
-            body["interval_seconds"] = every
+        timing, interval_error = timing_body(
+            self.new_mode, self.new_cron, self.new_every, self.new_unit
+        )
+        body.update(timing)
+        if interval_error:
+            errors["interval_seconds"] = interval_error
         if self.new_context.strip():
             try:
                 body["context"] = json.loads(self.new_context)
