@@ -19,6 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from backend.settings import Settings
+from core.models.alias import ALIAS_HELP
 from tests.helpers import Api, agent_with, calc, script, wait_for_run
 from tests.live_api import LiveStack, live_stack
 
@@ -204,7 +205,8 @@ def test_bad_arguments_and_roles_are_tool_errors(stack: Stack) -> None:
         "a number": ("fine", {"input": 5}),
         "unknown": ("fine", {"input": "x", "colour": "red"}),
         "no such version": ("fine", {"input": "x", "version": 9}),
-        "a bad version": ("fine", {"input": "x", "version": "two"}),
+        "a bad version": ("fine", {"input": "x", "version": "Two!"}),
+        "no such alias": ("fine", {"input": "x", "version": "prod"}),
         "a bad thread id": ("fine", {"input": "x", "thread_id": 7}),
         "no such thread": ("fine", {"input": "x", "thread_id": "thr_missing"}),
         "no such tool": ("missing", {"input": "x"}),
@@ -226,7 +228,8 @@ def test_bad_arguments_and_roles_are_tool_errors(stack: Stack) -> None:
         "a number": "input: a string",
         "unknown": "unknown arguments: colour (it takes input, thread_id, version)",
         "no such version": "version: the agent has no version 9",
-        "a bad version": 'version: Value error, a version number or "latest"',
+        "a bad version": "version: Value error, " + ALIAS_HELP,
+        "no such alias": "version: the agent has no alias 'prod'",
         "a bad thread id": "thread_id: a string",
         "no such thread": "thread 'thr_missing' not found",
         "no such tool": "Unknown tool: missing",

@@ -30,7 +30,7 @@ INPUT_SCHEMA: dict[str, Any] = {
     "properties": {
         "input": {"type": "string"},
         "thread_id": {"type": "string"},
-        "version": {"description": "a version number or 'latest'"},
+        "version": {"description": "a version number, 'latest' or an alias (e.g. 'prod')"},
     },
     "required": ["input"],
 }

@@ -10,6 +10,7 @@ from backend.services.langgraph import crons as service
 from backend.services.langgraph.models import CronRequest, CronSearch
 
 router = APIRouter()
+ThreadId = Annotated[str, Path(description="The thread's id (crons on threads are a 422).")]
 CronId = Annotated[str, Path(description="The cron's id: its schedule's (`sch_...`).")]
 
 
@@ -22,7 +23,7 @@ def create_cron(
 
 
 @router.post("/threads/{thread_id}/runs/crons")
-def create_thread_cron(thread_id: str, _principal: CanWrite) -> None:
+def create_thread_cron(thread_id: ThreadId, _principal: CanWrite) -> None:
     """Not served: crons fire runs of their own, on no thread."""
     raise invalid("thread_id", "path", "crons on a thread are not supported: use /runs/crons")
 
