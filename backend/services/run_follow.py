@@ -109,12 +109,17 @@ class RunFollower:
                         )
                     caught_up = len(events) < PAGE
                 if live and not events:
-                    # Ended without a run.completed in the log (it could not be written): stop.
                     status = await asyncio.to_thread(
                         replays.run_status, sources.engine, tenant_id, run_id
                     )
                     if status.is_terminal:
-                        return
+                        # Its last events may have committed with the ending, after the wait
+                        # looked: read once more, then stop (also for an ending without a
+                        # `run.completed` in the log, when that could not be written).
+                        events = await sources.event_log.read(tenant_id, run_id, cursor, PAGE)
+                        if not events:
+                            return
+                        caught_up = len(events) < PAGE
             except DATABASE_DOWN as exc:
                 failures += 1
                 log.warning("event stream of run %s waits for the database: %s", run_id, exc)
