@@ -31,7 +31,7 @@ INPUT_SCHEMA = {
     "properties": {
         "input": {"type": "string"},
         "thread_id": {"type": "string"},
-        "version": {"description": "a version number or 'latest'"},
+        "version": {"description": "a version number, 'latest' or an alias (e.g. 'prod')"},
     },
     "required": ["input"],
 }
